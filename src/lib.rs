@@ -1,0 +1,91 @@
+//! # assocstore
+//!
+//! BlueKing CMDB (bk-cmdb) *instance associations*, embedded: typed, directed
+//! edges between instances of models, with bk-cmdb's validation rules, error
+//! codes and batch semantics, served from sharded in-memory hash indexes.
+//!
+//! **What it is:** a library you link to keep bk-cmdb's association rules
+//! (`1:1` / `1:n` / `n:n` mappings, duplicate checks, instance existence,
+//! batch create with per-item outcomes, refuse-while-linked instance
+//! deletion) in process, safe to share between threads, with every check and
+//! its insert atomic.
+//!
+//! **What it is not:** a persistent database, a full CMDB (instances carry
+//! only an id and an optional name), or a network server.
+//!
+//! ```
+//! use assocstore::{BatchCreate, Condition, Mapping, NewModelAssociation, Store};
+//!
+//! let store = Store::new();
+//! store.create_model_association(
+//!     &NewModelAssociation::new("bk_switch", "belong", "host", Mapping::OneToMany),
+//! )?;
+//! store.register_instances("bk_switch", [11, 12])?;
+//! store.register_instances("host", [21, 22])?;
+//!
+//! let id = store.create_instance_association("bk_switch_belong_host", 11, 21)?;
+//! let out = store.batch_create_instance_associations(&BatchCreate::new(
+//!     "bk_switch", "host", "bk_switch_belong_host", [(12, 22), (12, 21)],
+//! ))?;
+//! assert_eq!(out.error_msg()[&1],
+//!     "The relationship is 1:n, and multiple source model instances cannot be associated at the same time.");
+//!
+//! let found = store.find_instance_associations("host", &Condition::all())?;
+//! assert_eq!(found.len(), 2);
+//! assert_eq!(found[0].id, id);
+//! # Ok::<(), assocstore::Error>(())
+//! ```
+//!
+//! ## Locking
+//!
+//! Every method takes `&self` and may be called from any thread. Writes lock
+//! only the shards of the instances they touch, in one global order, so they
+//! cannot deadlock; reads take read locks and never block each other. See the
+//! [`store`] module for the scheme and why it is safe.
+//!
+//! ## Limits
+//!
+//! | what | limit |
+//! |---|---|
+//! | details in one batch create | 200 by default ([`StoreBuilder::batch_limit`]) |
+//! | ids in one delete-many | 500 |
+//! | shards | a power of two, 1 to 65536 |
+//! | model associations | 2³² over the store's life |
+//! | instance ids | 1 to 2⁶³ − 1 |
+//!
+//! ## Differences from bk-cmdb
+//!
+//! Listed in the README's "Differences from bk-cmdb" section; in short: the
+//! checks cannot race, `bk_mainline` instance associations are refused, batch
+//! models must match the model association, unknown kinds and bad mapping
+//! values are refused, and empty optional find keys do not filter.
+//!
+//! ## Rust version
+//!
+//! Edition 2024, built and tested with Rust 1.95.
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+mod batch;
+mod catalog;
+mod condition;
+mod error;
+mod index;
+mod keys;
+mod kind;
+mod mapping;
+mod model_association;
+mod models;
+mod record;
+pub mod store;
+mod sync;
+
+pub use batch::{BatchCreate, BatchOutcome, ItemOutcome};
+pub use condition::Condition;
+pub use error::{Error, Result};
+pub use kind::{AssociationKind, Direction};
+pub use model_association::{Mapping, ModelAssociation, NewModelAssociation, OnDelete};
+pub use record::InstanceAssociation;
+pub use store::{Store, StoreBuilder};

@@ -1,0 +1,79 @@
+//! The model registry: interns model ids (`bk_obj_id`) into [`ModelKey`]s and
+//! keeps, per model, the highest instance id handed out, for `max + 1`
+//! allocation.
+//!
+//! Models are implicit (any non-empty string) and are never removed from the
+//! registry: it grows with the number of distinct model ids ever used.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::keys::ModelKey;
+use crate::sync::RwLock;
+
+/// One model: its name and the highest instance id registered in it so far.
+#[derive(Debug)]
+pub(crate) struct ModelEntry {
+    pub(crate) key: ModelKey,
+    pub(crate) name: Arc<str>,
+    max_inst: AtomicI64,
+}
+
+impl ModelEntry {
+    /// Records that `id` was registered explicitly.
+    pub(crate) fn observe(&self, id: i64) {
+        self.max_inst.fetch_max(id, Ordering::AcqRel);
+    }
+
+    /// Reserves the next id above every id seen so far; `None` once the
+    /// int64 range is used up.
+    pub(crate) fn reserve_next(&self) -> Option<i64> {
+        self.max_inst
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |max| {
+                max.max(0).checked_add(1)
+            })
+            .ok()
+            .map(|prev| prev.max(0) + 1)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    by_name: HashMap<Arc<str>, Arc<ModelEntry>, ahash::RandomState>,
+    by_key: Vec<Arc<ModelEntry>>,
+}
+
+/// The interner. A leaf lock: nothing else is taken while it is held.
+#[derive(Debug, Default)]
+pub(crate) struct Models {
+    inner: RwLock<Registry>,
+}
+
+impl Models {
+    /// The entry for `name`, if the model was ever used.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Arc<ModelEntry>> {
+        self.inner.read().by_name.get(name).cloned()
+    }
+
+    /// The entry for `name`, created on first use.
+    pub(crate) fn intern(&self, name: &str) -> Arc<ModelEntry> {
+        if let Some(entry) = self.lookup(name) {
+            return entry;
+        }
+        let mut inner = self.inner.write();
+        if let Some(entry) = inner.by_name.get(name) {
+            return Arc::clone(entry);
+        }
+        let key = ModelKey(u32::try_from(inner.by_key.len()).unwrap_or(u32::MAX));
+        let name: Arc<str> = Arc::from(name);
+        let entry = Arc::new(ModelEntry {
+            key,
+            name: Arc::clone(&name),
+            max_inst: AtomicI64::new(0),
+        });
+        inner.by_name.insert(name, Arc::clone(&entry));
+        inner.by_key.push(Arc::clone(&entry));
+        entry
+    }
+}

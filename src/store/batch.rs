@@ -1,0 +1,181 @@
+//! Batch create (SPEC §3.3): whole-request checks, then items in order under
+//! one set of shard locks, each seeing the items planned before it.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Store;
+use super::create::record;
+use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
+use crate::catalog::AssocEntry;
+use crate::error::{Error, Result};
+use crate::index::find_triple;
+use crate::kind::MAINLINE;
+use crate::mapping;
+
+/// The decision for one item before anything is inserted.
+enum Plan {
+    Insert,
+    Existing(i64),
+    /// Idempotent repeat of the earlier item at this index.
+    SameAs(usize),
+    Failed(Error),
+}
+
+/// The items planned so far in this batch, which later items must see.
+#[derive(Default)]
+struct Overlay {
+    triples: HashMap<(i64, i64), usize, ahash::RandomState>,
+    sources: HashSet<i64, ahash::RandomState>,
+    targets: HashSet<i64, ahash::RandomState>,
+}
+
+impl Store {
+    /// Creates many instance associations of one model association, bk-cmdb
+    /// style: whole-request checks first, then each item in `details` order,
+    /// each seeing the items inserted before it. One item's failure never
+    /// stops the others (unless [`BatchCreate::atomic`]).
+    ///
+    /// ```
+    /// use assocstore::{BatchCreate, ItemOutcome, Mapping, NewModelAssociation, Store};
+    /// let store = Store::new();
+    /// store.create_model_association(
+    ///     &NewModelAssociation::new("bk_switch", "belong", "host", Mapping::OneToOne))?;
+    /// store.register_instances("bk_switch", [11, 12])?;
+    /// store.register_instances("host", [21])?;
+    /// let out = store.batch_create_instance_associations(
+    ///     &BatchCreate::new("bk_switch", "host", "bk_switch_belong_host", [(11, 21), (12, 22)]))?;
+    /// assert!(matches!(out.items[0], ItemOutcome::Created(_)));
+    /// assert_eq!(out.error_msg()[&1], "the  inst to asst  is not exist");
+    /// # Ok::<(), assocstore::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Whole-request failures, first wins: empty `bk_obj_asst_id`,
+    /// `bk_obj_id`, `bk_asst_obj_id` → 1199011 naming it; no details →
+    /// 1199038; more than the batch limit → 1199035; `bk_obj_asst_id` does not
+    /// start with `bk_obj_id` / end with `bk_asst_obj_id` → 1199006 naming it;
+    /// unknown model association → 1101046; kind `bk_mainline` → 1101082;
+    /// `bk_obj_id` / `bk_asst_obj_id` differ from the model association's →
+    /// 1199006 naming it. Per-item failures are in the outcome: the triple
+    /// exists → 1101038; source missing → 1101073; target missing → 1101074;
+    /// mapping → 1101052 / 1101061.
+    pub fn batch_create_instance_associations(&self, req: &BatchCreate) -> Result<BatchOutcome> {
+        let assoc = self.check_batch(req)?;
+        let insts = req.details.iter().flat_map(|&(s, d)| [s, d]);
+        let mut set = self.write_insts(insts);
+        if assoc.is_deleted() {
+            return Err(Error::ModelAssociationNotFound);
+        }
+        let mut overlay = Overlay::default();
+        let mut plans = Vec::with_capacity(req.details.len());
+        for (i, &(src, dst)) in req.details.iter().enumerate() {
+            let s = set.get(self.shard_index(src));
+            let d = set.get(self.shard_index(dst));
+            let outs = s.out.get(assoc.key, src);
+            let ins = d.inn.get(assoc.key, dst);
+            let repeat = || Error::AssociationAlreadyExists {
+                src_model: assoc.src_name.to_string(),
+                dst_model: assoc.dst_name.to_string(),
+            };
+            let plan = if let Some(id) = find_triple(outs, ins, src, dst) {
+                if req.idempotent {
+                    Plan::Existing(id)
+                } else {
+                    Plan::Failed(repeat())
+                }
+            } else if let Some(&j) = overlay.triples.get(&(src, dst)) {
+                if req.idempotent {
+                    Plan::SameAs(j)
+                } else {
+                    Plan::Failed(repeat())
+                }
+            } else if !s.has_instance(assoc.src_model, src) {
+                Plan::Failed(Error::SourceInstanceNotFound)
+            } else if !d.has_instance(assoc.dst_model, dst) {
+                Plan::Failed(Error::TargetInstanceNotFound)
+            } else if let Err(e) = mapping::check(
+                assoc.mapping,
+                !outs.is_empty() || overlay.sources.contains(&src),
+                !ins.is_empty() || overlay.targets.contains(&dst),
+            ) {
+                Plan::Failed(e)
+            } else {
+                overlay.triples.insert((src, dst), i);
+                overlay.sources.insert(src);
+                overlay.targets.insert(dst);
+                Plan::Insert
+            };
+            plans.push(plan);
+        }
+        let any_failed = plans.iter().any(|p| matches!(p, Plan::Failed(_)));
+        let commit = !(req.atomic && any_failed);
+        let mut items: Vec<ItemOutcome> = Vec::with_capacity(plans.len());
+        let mut records = Vec::new();
+        for (plan, &(src, dst)) in plans.into_iter().zip(&req.details) {
+            items.push(match plan {
+                Plan::Insert if commit => {
+                    let id = self.next_id();
+                    self.link(&mut set, &assoc, src, dst, id);
+                    records.push((id, record(&assoc, src, dst)));
+                    ItemOutcome::Created(id)
+                }
+                // The first occurrence is earlier, so its outcome is known.
+                Plan::SameAs(j) => match items[j] {
+                    ItemOutcome::Created(id) => ItemOutcome::Existing(id),
+                    _ => ItemOutcome::RolledBack,
+                },
+                Plan::Insert => ItemOutcome::RolledBack,
+                Plan::Existing(id) => ItemOutcome::Existing(id),
+                Plan::Failed(e) => ItemOutcome::Failed(e),
+            });
+        }
+        self.records.insert_all(&records);
+        assoc.add_live(records.len() as u64);
+        Ok(BatchOutcome { items })
+    }
+
+    /// The whole-request checks, in SPEC order; returns the model association.
+    fn check_batch(&self, req: &BatchCreate) -> Result<std::sync::Arc<AssocEntry>> {
+        for (field, value) in [
+            ("bk_obj_asst_id", &req.bk_obj_asst_id),
+            ("bk_obj_id", &req.bk_obj_id),
+            ("bk_asst_obj_id", &req.bk_asst_obj_id),
+        ] {
+            if value.is_empty() {
+                return Err(Error::not_found(field));
+            }
+        }
+        if req.details.is_empty() {
+            return Err(Error::DataNull {
+                what: "details".into(),
+            });
+        }
+        if req.details.len() > self.batch_limit {
+            return Err(Error::ExceedLimit {
+                what: "details".into(),
+                limit: self.batch_limit,
+            });
+        }
+        if !req.bk_obj_asst_id.starts_with(&req.bk_obj_id) {
+            return Err(Error::invalid("bk_obj_id"));
+        }
+        if !req.bk_obj_asst_id.ends_with(&req.bk_asst_obj_id) {
+            return Err(Error::invalid("bk_asst_obj_id"));
+        }
+        let assoc = self
+            .catalog
+            .read()
+            .by_name(&req.bk_obj_asst_id)
+            .ok_or(Error::ModelAssociationNotFound)?;
+        if &*assoc.kind == MAINLINE {
+            return Err(Error::MainlineNotAllowed);
+        }
+        if *assoc.src_name != *req.bk_obj_id {
+            return Err(Error::invalid("bk_obj_id"));
+        }
+        if *assoc.dst_name != *req.bk_asst_obj_id {
+            return Err(Error::invalid("bk_asst_obj_id"));
+        }
+        Ok(assoc)
+    }
+}
