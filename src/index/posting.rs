@@ -21,21 +21,34 @@ pub(crate) struct Posting {
 
 type PostingList = SmallVec<[Posting; 1]>;
 
-/// Posting lists of one role (sources or targets) in one shard.
+/// Lists of one model association, by instance.
+type ListsByInst = HashMap<i64, PostingList, ahash::RandomState>;
+
+/// Posting lists of one role (sources or targets) in one shard, grouped by
+/// model association (a dense vector indexed by [`AssocKey`]), so a scan of
+/// one model association touches only its own lists and an entry's key is
+/// just the instance id.
 #[derive(Debug, Default)]
 pub(crate) struct PostingMap {
-    lists: HashMap<(AssocKey, i64), PostingList, ahash::RandomState>,
+    by_assoc: Vec<ListsByInst>,
 }
 
 impl PostingMap {
     /// The records where `inst` plays this role in `assoc`, in id order.
     pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> &[Posting] {
-        self.lists.get(&(assoc, inst)).map_or(&[], |l| l.as_slice())
+        self.by_assoc
+            .get(assoc.0 as usize)
+            .and_then(|lists| lists.get(&inst))
+            .map_or(&[], |l| l.as_slice())
     }
 
     /// Appends a record; its id must exceed every id already in the list.
     pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, posting: Posting) {
-        let list = self.lists.entry((assoc, inst)).or_default();
+        let index = assoc.0 as usize;
+        if self.by_assoc.len() <= index {
+            self.by_assoc.resize_with(index + 1, ListsByInst::default);
+        }
+        let list = self.by_assoc[index].entry(inst).or_default();
         debug_assert!(list.last().is_none_or(|p| p.id < posting.id));
         list.push(posting);
     }
@@ -43,7 +56,10 @@ impl PostingMap {
     /// Removes record `id` from the list of (`assoc`, `inst`); `false` if it
     /// was not there. Empty lists are dropped.
     pub(crate) fn remove(&mut self, assoc: AssocKey, inst: i64, id: i64) -> bool {
-        let Some(list) = self.lists.get_mut(&(assoc, inst)) else {
+        let Some(lists) = self.by_assoc.get_mut(assoc.0 as usize) else {
+            return false;
+        };
+        let Some(list) = lists.get_mut(&inst) else {
             return false;
         };
         let Ok(pos) = list.binary_search_by_key(&id, |p| p.id) else {
@@ -51,16 +67,27 @@ impl PostingMap {
         };
         list.remove(pos);
         if list.is_empty() {
-            self.lists.remove(&(assoc, inst));
+            lists.remove(&inst);
         }
         true
     }
 
+    /// Every non-empty list of model association `assoc`, with its instance.
+    pub(crate) fn iter_assoc(&self, assoc: AssocKey) -> impl Iterator<Item = (i64, &[Posting])> {
+        self.by_assoc
+            .get(assoc.0 as usize)
+            .into_iter()
+            .flat_map(|lists| lists.iter().map(|(&inst, list)| (inst, list.as_slice())))
+    }
+
     /// Every non-empty list with its key.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (AssocKey, i64, &[Posting])> {
-        self.lists
-            .iter()
-            .map(|(&(assoc, inst), list)| (assoc, inst, list.as_slice()))
+        self.by_assoc.iter().enumerate().flat_map(|(a, lists)| {
+            let assoc = AssocKey(a as u32);
+            lists
+                .iter()
+                .map(move |(&inst, list)| (assoc, inst, list.as_slice()))
+        })
     }
 }
 

@@ -91,8 +91,8 @@ impl Store {
             (None, None) if !assocs.is_empty() => {
                 let set = self.read_all();
                 for (_, shard) in set.all() {
-                    for (key, src, list) in shard.out.iter() {
-                        if let Some(a) = assocs.get(&key) {
+                    for a in assocs.values() {
+                        for (src, list) in shard.out.iter_assoc(a.key) {
                             for p in list {
                                 keep(render(a, src, p.other, p.id));
                             }
