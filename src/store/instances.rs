@@ -50,13 +50,15 @@ impl Store {
         };
         if let Some(id) = bk_inst_id {
             check_inst_id(id)?;
-            model.observe(id);
             let mut set = self.write_insts([id]);
             let shard = set.get_mut(self.shard_index(id));
             if shard.has_instance(model.key, id) {
                 return Err(Error::duplicated("bk_inst_id"));
             }
             shard.instances.insert((model.key, id), meta);
+            // After the insert: a refused call must not move `max + 1`. An
+            // auto id racing this one finds `id` taken and draws again.
+            model.observe(id);
             return Ok(id);
         }
         loop {
@@ -100,9 +102,6 @@ impl Store {
         if ids.len() != count {
             return Err(Error::duplicated("bk_inst_id"));
         }
-        if let Some(&max) = ids.last() {
-            model.observe(max);
-        }
         let mut set = self.write_insts(ids.iter().copied());
         for &id in &ids {
             if set.get(self.shard_index(id)).has_instance(model.key, id) {
@@ -114,6 +113,9 @@ impl Store {
             shard
                 .instances
                 .insert((model.key, id), InstanceMeta::default());
+        }
+        if let Some(&max) = ids.last() {
+            model.observe(max);
         }
         Ok(count)
     }
