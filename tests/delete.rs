@@ -3,7 +3,7 @@
 
 mod common;
 
-use assocstore::Mapping;
+use assocstore::{Mapping, NewModelAssociation, Store};
 use common::{
     HOST, SEED, SWITCH, assert_err, assert_invariants, define, find_all, ids, many_to_many,
     one_to_one, seed_store, seed_store_with,
@@ -407,5 +407,57 @@ fn model_association_is_deletable_after_delete_many_clears_it() {
     assert_eq!(store.delete_instance_associations(HOST, &[a, b]), Ok(2));
     store.delete_model_association(1).unwrap();
     assert!(store.model_associations().is_empty());
+    assert_invariants(&store);
+}
+
+#[test]
+fn instance_linked_only_to_itself_is_deleted_with_its_self_link() {
+    let store = Store::new();
+    store
+        .create_model_association(&NewModelAssociation::new(
+            HOST,
+            "connect",
+            HOST,
+            Mapping::ManyToMany,
+        ))
+        .unwrap();
+    store.register_instances(HOST, [1, 2]).unwrap();
+    let own = store
+        .create_instance_association("host_connect_host", 1, 1)
+        .unwrap();
+    assert_eq!(store.delete_instance(HOST, 1), Ok(true));
+    assert_eq!(store.instance_association(own), None);
+    assert!(!store.instance_exists(HOST, 1));
+    assert_invariants(&store);
+}
+
+#[test]
+fn self_link_does_not_hide_a_link_to_another_instance() {
+    let store = Store::new();
+    store
+        .create_model_association(&NewModelAssociation::new(
+            HOST,
+            "connect",
+            HOST,
+            Mapping::ManyToMany,
+        ))
+        .unwrap();
+    store.register_instances(HOST, [1, 2]).unwrap();
+    store
+        .create_instance_association("host_connect_host", 1, 1)
+        .unwrap();
+    store
+        .create_instance_association("host_connect_host", 2, 1)
+        .unwrap();
+    assert_err(
+        store.delete_instance(HOST, 1),
+        1_101_075,
+        "the inst has association",
+    );
+    assert_eq!(
+        store.len(),
+        2,
+        "a refused delete removes nothing, self-link included"
+    );
     assert_invariants(&store);
 }

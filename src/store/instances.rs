@@ -16,6 +16,8 @@ use crate::models::ModelEntry;
 /// One record touching an instance being deleted, seen from that instance.
 struct Link {
     id: i64,
+    /// The instance being deleted.
+    inst: i64,
     rec: StoredRecord,
     partner_model: ModelKey,
     partner: i64,
@@ -138,9 +140,9 @@ impl Store {
 
     /// Deletes one instance; `Ok(false)` when it was not registered.
     ///
-    /// Refused while any association links it to an instance that still
-    /// exists (itself included, for a self-link, as in bk-cmdb);
-    /// associations whose partner no longer exists are removed first.
+    /// Refused while any association links it to *another* instance that
+    /// still exists (SPEC §3.5). Associations whose partner no longer exists,
+    /// and the instance's links to itself (A→A), are removed with it.
     ///
     /// ```
     /// use assocstore::{Mapping, NewModelAssociation, Store};
@@ -161,8 +163,9 @@ impl Store {
     }
 
     /// Deletes many instances of one model, all or none, and returns how
-    /// many existed. An instance linked to another one in the same call
-    /// still counts as linked, as in bk-cmdb.
+    /// many existed. An instance linked to another one of the same call
+    /// still counts as linked (that one still exists when checked), as in
+    /// bk-cmdb.
     ///
     /// # Errors
     /// As [`Store::delete_instance`]; one linked instance refuses the whole
@@ -207,8 +210,9 @@ impl Store {
                 continue;
             }
             for link in &links {
+                let own = link.partner_model == model.key && link.partner == link.inst;
                 let partner_shard = set.get(self.shard_index(link.partner));
-                if partner_shard.has_instance(link.partner_model, link.partner) {
+                if !own && partner_shard.has_instance(link.partner_model, link.partner) {
                     return Err(Error::InstanceHasAssociation);
                 }
             }
@@ -238,6 +242,7 @@ impl Store {
                     for p in shard.out.get(a.key, inst) {
                         links.push(Link {
                             id: p.id,
+                            inst,
                             rec: StoredRecord {
                                 assoc: a.key,
                                 src: inst,
@@ -252,6 +257,7 @@ impl Store {
                     for p in shard.inn.get(a.key, inst) {
                         links.push(Link {
                             id: p.id,
+                            inst,
                             rec: StoredRecord {
                                 assoc: a.key,
                                 src: p.other,
@@ -267,7 +273,8 @@ impl Store {
         links
     }
 
-    /// Removes records whose partner instance no longer exists.
+    /// Removes the records of `links`: each one's partner is gone, or is the
+    /// instance itself.
     fn remove_dangling(
         &self,
         set: &mut WriteSet<'_>,
