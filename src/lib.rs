@@ -70,22 +70,26 @@ struct ReadmeDoctests;
 
 mod batch;
 mod catalog;
-mod condition;
 mod error;
+mod graph;
 mod index;
 mod keys;
 mod kind;
 mod mapping;
 mod model_association;
 mod models;
+mod query;
 mod record;
 pub mod store;
 mod sync;
 
 pub use batch::{BatchCreate, BatchOutcome, ItemOutcome};
-pub use condition::Condition;
 pub use error::{Error, Result};
+pub use graph::{EdgeFilter, Neighbour, Reached, TopologyGroup, TopologyNode, Towards, Traversal};
 pub use kind::{AssociationKind, Direction};
 pub use model_association::{Mapping, ModelAssociation, NewModelAssociation, OnDelete};
+pub use query::{
+    Condition, MAX_DEPTH, MAX_IN_VALUES, MAX_OR_RULES, MAX_PAGE_LIMIT, Page, QueryFilter, Search,
+};
 pub use record::InstanceAssociation;
-pub use store::{Store, StoreBuilder};
+pub use store::{CascadeOutcome, Store, StoreBuilder};

@@ -12,15 +12,30 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use crate::keys::ModelKey;
 use crate::sync::RwLock;
 
-/// One model: its name and the highest instance id registered in it so far.
+/// One model: its name, its display metadata and the highest instance id
+/// registered in it so far.
 #[derive(Debug)]
 pub(crate) struct ModelEntry {
     pub(crate) key: ModelKey,
     pub(crate) name: Arc<str>,
     max_inst: AtomicI64,
+    /// (`bk_obj_name`, `bk_obj_icon`) when defined; a leaf lock.
+    display: RwLock<Option<(String, String)>>,
 }
 
 impl ModelEntry {
+    /// (`bk_obj_name`, `bk_obj_icon`): as defined, else the model id and "".
+    pub(crate) fn display(&self) -> (String, String) {
+        self.display
+            .read()
+            .clone()
+            .unwrap_or_else(|| (self.name.to_string(), String::new()))
+    }
+
+    pub(crate) fn set_display(&self, name: &str, icon: &str) {
+        *self.display.write() = Some((name.to_owned(), icon.to_owned()));
+    }
+
     /// Records that `id` was registered explicitly.
     pub(crate) fn observe(&self, id: i64) {
         self.max_inst.fetch_max(id, Ordering::AcqRel);
@@ -71,6 +86,7 @@ impl Models {
             key,
             name: Arc::clone(&name),
             max_inst: AtomicI64::new(0),
+            display: RwLock::new(None),
         });
         inner.by_name.insert(name, Arc::clone(&entry));
         inner.by_key.push(Arc::clone(&entry));

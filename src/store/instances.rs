@@ -1,27 +1,11 @@
-//! The instance registry: registering instances and deleting them with
-//! bk-cmdb's refuse-while-linked rule (SPEC §3.1, §3.5).
+//! The instance registry: registering instances (SPEC §3.1).
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use super::Store;
-use super::locks::WriteSet;
-use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::{InstanceMeta, StoredRecord};
-use crate::keys::{AssocKey, ModelKey};
+use crate::index::InstanceMeta;
 use crate::models::ModelEntry;
-
-/// One record touching an instance being deleted, seen from that instance.
-struct Link {
-    id: i64,
-    /// The instance being deleted.
-    inst: i64,
-    rec: StoredRecord,
-    partner_model: ModelKey,
-    partner: i64,
-}
 
 impl Store {
     /// Registers one instance of model `bk_obj_id`, optionally with a name,
@@ -138,165 +122,8 @@ impl Store {
         meta.name.as_deref().map(str::to_owned)
     }
 
-    /// Deletes one instance; `Ok(false)` when it was not registered.
-    ///
-    /// Refused while any association links it to *another* instance that
-    /// still exists (SPEC §3.5). Associations whose partner no longer exists,
-    /// and the instance's links to itself (A→A), are removed with it.
-    ///
-    /// ```
-    /// use assocstore::{Mapping, NewModelAssociation, Store};
-    /// let store = Store::new();
-    /// store.create_model_association(&NewModelAssociation::new("a", "run", "b", Mapping::ManyToMany))?;
-    /// store.register_instances("a", [1])?;
-    /// store.register_instances("b", [2])?;
-    /// store.create_instance_association("a_run_b", 1, 2)?;
-    /// assert_eq!(store.delete_instance("a", 1).unwrap_err().code(), 1_101_075);
-    /// # Ok::<(), assocstore::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1101075 `the inst
-    /// has association` while linked.
-    pub fn delete_instance(&self, bk_obj_id: &str, bk_inst_id: i64) -> Result<bool> {
-        Ok(self.delete_instances(bk_obj_id, [bk_inst_id])? == 1)
-    }
-
-    /// Deletes many instances of one model, all or none, and returns how
-    /// many existed. An instance linked to another one of the same call
-    /// still counts as linked (that one still exists when checked), as in
-    /// bk-cmdb.
-    ///
-    /// # Errors
-    /// As [`Store::delete_instance`]; one linked instance refuses the whole
-    /// call.
-    pub fn delete_instances(
-        &self,
-        bk_obj_id: &str,
-        ids: impl IntoIterator<Item = i64>,
-    ) -> Result<usize> {
-        if bk_obj_id.is_empty() {
-            return Err(Error::unassigned("bk_obj_id"));
-        }
-        let Some(model) = self.models.lookup(bk_obj_id) else {
-            return Ok(0);
-        };
-        let mut ids: Vec<i64> = ids.into_iter().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut extra: Vec<usize> = Vec::new();
-        loop {
-            let generation = self.catalog_generation.load(Ordering::Acquire);
-            let assocs: HashMap<AssocKey, Arc<AssocEntry>> = self
-                .catalog
-                .read()
-                .touching(model.key)
-                .into_iter()
-                .map(|a| (a.key, a))
-                .collect();
-            let own = ids.iter().map(|&id| self.shard_index(id));
-            let mut set = self.write_shards(own.chain(extra.iter().copied()));
-            if generation != self.catalog_generation.load(Ordering::Acquire) {
-                continue;
-            }
-            let links = self.links_of(&set, &assocs, model.key, &ids);
-            let missing: Vec<usize> = links
-                .iter()
-                .map(|l| self.shard_index(l.partner))
-                .filter(|&s| !set.holds(s))
-                .collect();
-            if !missing.is_empty() {
-                extra.extend(missing);
-                continue;
-            }
-            for link in &links {
-                let own = link.partner_model == model.key && link.partner == link.inst;
-                let partner_shard = set.get(self.shard_index(link.partner));
-                if !own && partner_shard.has_instance(link.partner_model, link.partner) {
-                    return Err(Error::InstanceHasAssociation);
-                }
-            }
-            self.remove_dangling(&mut set, &assocs, links);
-            let mut deleted = 0;
-            for &id in &ids {
-                let shard = set.get_mut(self.shard_index(id));
-                deleted += usize::from(shard.instances.remove(&(model.key, id)).is_some());
-            }
-            return Ok(deleted);
-        }
-    }
-
-    /// Every record in which one of `ids` (instances of `model`) takes part.
-    fn links_of(
-        &self,
-        set: &WriteSet<'_>,
-        assocs: &HashMap<AssocKey, Arc<AssocEntry>>,
-        model: ModelKey,
-        ids: &[i64],
-    ) -> Vec<Link> {
-        let mut links = Vec::new();
-        for &inst in ids {
-            let shard = set.get(self.shard_index(inst));
-            for a in assocs.values() {
-                if a.src_model == model {
-                    for p in shard.out.get(a.key, inst) {
-                        links.push(Link {
-                            id: p.id,
-                            inst,
-                            rec: StoredRecord {
-                                assoc: a.key,
-                                src: inst,
-                                dst: p.other,
-                            },
-                            partner_model: a.dst_model,
-                            partner: p.other,
-                        });
-                    }
-                }
-                if a.dst_model == model {
-                    for p in shard.inn.get(a.key, inst) {
-                        links.push(Link {
-                            id: p.id,
-                            inst,
-                            rec: StoredRecord {
-                                assoc: a.key,
-                                src: p.other,
-                                dst: inst,
-                            },
-                            partner_model: a.src_model,
-                            partner: p.other,
-                        });
-                    }
-                }
-            }
-        }
-        links
-    }
-
-    /// Removes the records of `links`: each one's partner is gone, or is the
-    /// instance itself.
-    fn remove_dangling(
-        &self,
-        set: &mut WriteSet<'_>,
-        assocs: &HashMap<AssocKey, Arc<AssocEntry>>,
-        mut links: Vec<Link>,
-    ) {
-        links.sort_unstable_by_key(|l| l.id);
-        links.dedup_by_key(|l| l.id);
-        let mut removed = Vec::with_capacity(links.len());
-        for link in links {
-            if self.unlink(set, link.rec, link.id) {
-                if let Some(a) = assocs.get(&link.rec.assoc) {
-                    a.sub_live(1);
-                }
-                removed.push(link.id);
-            }
-        }
-        self.records.remove_all(&removed);
-    }
-
     /// The model entry for a write, interned on first use.
-    fn model_for_write(&self, bk_obj_id: &str) -> Result<Arc<ModelEntry>> {
+    pub(super) fn model_for_write(&self, bk_obj_id: &str) -> Result<Arc<ModelEntry>> {
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }

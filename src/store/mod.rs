@@ -69,13 +69,17 @@
 //! have, or the reverse, after the writer returns.
 
 mod batch;
+mod cascade;
 mod create;
 mod definitions;
 mod delete;
+mod graph;
+mod instance_delete;
 mod instances;
 mod invariants;
 mod locks;
 mod read;
+mod search;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -85,6 +89,8 @@ use crate::index::{RecordShards, Shard};
 use crate::keys::shard_of;
 use crate::models::Models;
 use crate::sync::RwLock;
+
+pub use cascade::CascadeOutcome;
 
 /// The default batch limit, bk-cmdb's (and the wire's) 200.
 pub const DEFAULT_BATCH_LIMIT: usize = 200;

@@ -1,13 +1,11 @@
 //! Reads: by id and `find_instance_association` (SPEC §3.4).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Store;
 use crate::catalog::AssocEntry;
-use crate::condition::Condition;
 use crate::error::{Error, Result};
-use crate::keys::AssocKey;
+use crate::query::{Condition, Plan};
 use crate::record::InstanceAssociation;
 
 impl Store {
@@ -26,10 +24,11 @@ impl Store {
     /// Every record touching model `bk_obj_id` (as source or target model)
     /// that satisfies `condition`, in id order, unpaged.
     ///
-    /// Top-level equalities on `bk_inst_id` or `bk_asst_inst_id` are answered
-    /// from the posting lists of that one instance, and on `bk_obj_asst_id`
-    /// narrow the scan to that model association; other conditions filter a
-    /// scan of the model associations touching the model.
+    /// Top-level equalities (and `$in`) on `id`, `bk_inst_id` or
+    /// `bk_asst_inst_id` are answered from the index of those records or
+    /// instances, and on `bk_obj_asst_id` narrow the scan to those model
+    /// associations; other conditions filter a scan of the model
+    /// associations touching the model.
     ///
     /// ```
     /// use assocstore::{Condition, Store};
@@ -52,58 +51,88 @@ impl Store {
         let Some(model) = self.models.lookup(bk_obj_id) else {
             return Ok(Vec::new());
         };
-        let pins = condition.pins();
-        let assocs: HashMap<AssocKey, Arc<AssocEntry>> = self
-            .catalog
-            .read()
-            .touching(model.key)
-            .into_iter()
+        let assocs = self.catalog.read().touching(model.key);
+        Ok(self.collect(&assocs, &condition.plan(), |r| condition.matches(r)))
+    }
+
+    /// Every record of the model associations `assocs` that `plan` allows
+    /// and `keep` accepts, in id order.
+    ///
+    /// The plan picks the narrowest index: ids (records by id), then source
+    /// or target instances (their posting lists, whichever names fewer
+    /// instances), else a scan of the model associations' lists; named model
+    /// associations narrow `assocs` first. Shards are read-locked together,
+    /// so the answer is one consistent snapshot.
+    pub(super) fn collect(
+        &self,
+        assocs: &[Arc<AssocEntry>],
+        plan: &Plan,
+        keep: impl Fn(&InstanceAssociation) -> bool,
+    ) -> Vec<InstanceAssociation> {
+        let assocs: Vec<&Arc<AssocEntry>> = assocs
+            .iter()
             .filter(|a| {
-                pins.obj_asst_id
-                    .as_deref()
-                    .is_none_or(|n| *a.obj_asst_id == *n)
+                let names = plan.obj_asst_ids.as_deref();
+                names.is_none_or(|names| names.iter().any(|n| **n == *a.obj_asst_id))
             })
-            .map(|a| (a.key, a))
             .collect();
         let mut found = Vec::new();
-        let mut keep = |rec: InstanceAssociation| {
-            if condition.matches(&rec) {
+        let mut push = |rec: InstanceAssociation| {
+            if keep(&rec) {
                 found.push(rec);
             }
         };
-        match (pins.src, pins.dst) {
-            (Some(src), _) => {
-                let shard = self.read_one(self.shard_index(src));
-                for a in assocs.values() {
-                    for p in shard.out.get(a.key, src) {
-                        keep(render(a, src, p.other, p.id));
-                    }
+        if assocs.is_empty() {
+            return found;
+        }
+        let fewer_targets = match (&plan.sources, &plan.targets) {
+            (Some(s), Some(t)) => t.len() < s.len(),
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if let Some(ids) = &plan.ids {
+            for &id in ids {
+                let Some(rec) = self.records.get(id) else {
+                    continue;
+                };
+                if let Some(a) = assocs.iter().find(|a| a.key == rec.assoc) {
+                    push(render(a, rec.src, rec.dst, id));
                 }
             }
-            (None, Some(dst)) => {
-                let shard = self.read_one(self.shard_index(dst));
-                for a in assocs.values() {
+        } else if let (Some(targets), true) = (&plan.targets, fewer_targets) {
+            let set = self.read_shards(targets.iter().map(|&t| self.shard_index(t)));
+            for &dst in targets {
+                let shard = set.get(self.shard_index(dst));
+                for a in &assocs {
                     for p in shard.inn.get(a.key, dst) {
-                        keep(render(a, p.other, dst, p.id));
+                        push(render(a, p.other, dst, p.id));
                     }
                 }
             }
-            (None, None) if !assocs.is_empty() => {
-                let set = self.read_all();
-                for (_, shard) in set.all() {
-                    for a in assocs.values() {
-                        for (src, list) in shard.out.iter_assoc(a.key) {
-                            for p in list {
-                                keep(render(a, src, p.other, p.id));
-                            }
+        } else if let Some(sources) = &plan.sources {
+            let set = self.read_shards(sources.iter().map(|&s| self.shard_index(s)));
+            for &src in sources {
+                let shard = set.get(self.shard_index(src));
+                for a in &assocs {
+                    for p in shard.out.get(a.key, src) {
+                        push(render(a, src, p.other, p.id));
+                    }
+                }
+            }
+        } else {
+            let set = self.read_all();
+            for (_, shard) in set.all() {
+                for a in &assocs {
+                    for (src, list) in shard.out.iter_assoc(a.key) {
+                        for p in list {
+                            push(render(a, src, p.other, p.id));
                         }
                     }
                 }
             }
-            (None, None) => {}
         }
         found.sort_unstable_by_key(|r| r.id);
-        Ok(found)
+        found
     }
 
     /// The number of instance associations.

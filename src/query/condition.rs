@@ -17,6 +17,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
+use super::field::{Field, compare, equals};
+use super::plan::Plan;
 use crate::error::{Error, Result};
 use crate::record::InstanceAssociation;
 
@@ -47,34 +49,6 @@ impl Default for Node {
     }
 }
 
-/// A record field, or a name no record has.
-#[derive(Debug, Clone, PartialEq)]
-enum Field {
-    Id,
-    InstId,
-    ObjId,
-    AsstInstId,
-    AsstObjId,
-    ObjAsstId,
-    AsstId,
-    Other,
-}
-
-impl Field {
-    fn parse(name: &str) -> Field {
-        match name {
-            "id" => Field::Id,
-            "bk_inst_id" => Field::InstId,
-            "bk_obj_id" => Field::ObjId,
-            "bk_asst_inst_id" => Field::AsstInstId,
-            "bk_asst_obj_id" => Field::AsstObjId,
-            "bk_obj_asst_id" => Field::ObjAsstId,
-            "bk_asst_id" => Field::AsstId,
-            _ => Field::Other,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
     Eq(Value),
@@ -82,23 +56,6 @@ enum Op {
     In(Vec<Value>),
     Nin(Vec<Value>),
     Cmp(Ordering, bool, Value),
-}
-
-/// A field's value in a record, borrowed.
-#[derive(Debug, Clone, Copy)]
-enum Actual<'a> {
-    Int(i64),
-    Str(&'a str),
-    Missing,
-}
-
-/// Narrowing facts the store's planner can use: top-level equalities on the
-/// indexed fields.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct Pins {
-    pub(crate) obj_asst_id: Option<String>,
-    pub(crate) src: Option<i64>,
-    pub(crate) dst: Option<i64>,
 }
 
 impl Condition {
@@ -129,35 +86,22 @@ impl Condition {
         eval(&self.node, record)
     }
 
-    /// Top-level equalities on `bk_obj_asst_id`, `bk_inst_id` and
-    /// `bk_asst_inst_id`, which the store answers from its indexes.
-    pub(crate) fn pins(&self) -> Pins {
-        let mut pins = Pins::default();
+    /// Index-answerable facts: top-level `field: value`, `$eq` and `$in`.
+    pub(crate) fn plan(&self) -> Plan {
+        let mut plan = Plan::default();
         let tests: &[Node] = match &self.node {
             Node::All(children) => children,
             other => std::slice::from_ref(other),
         };
         for node in tests {
-            if let Node::Test(field, Op::Eq(v)) = node {
-                match field {
-                    Field::ObjAsstId => pins.obj_asst_id = v.as_str().map(str::to_owned),
-                    Field::InstId => pins.src = exact_int(v),
-                    Field::AsstInstId => pins.dst = exact_int(v),
-                    _ => {}
-                }
+            match node {
+                Node::Test(field, Op::Eq(v)) => plan.narrow(field, std::slice::from_ref(v)),
+                Node::Test(field, Op::In(vs)) => plan.narrow(field, vs),
+                _ => {}
             }
         }
-        pins
+        plan
     }
-}
-
-/// An integer equal (as MongoDB compares) to `v`, if there is one.
-fn exact_int(v: &Value) -> Option<i64> {
-    let n = v.as_number()?;
-    n.as_i64().or_else(|| {
-        let f = n.as_f64()?;
-        (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
-    })
 }
 
 fn parse_doc(map: &Map<String, Value>, top: bool) -> Result<Node> {
@@ -225,24 +169,11 @@ fn eval(node: &Node, rec: &InstanceAssociation) -> bool {
     match node {
         Node::All(children) => children.iter().all(|c| eval(c, rec)),
         Node::Any(children) => children.iter().any(|c| eval(c, rec)),
-        Node::Test(field, op) => test(actual(field, rec), op),
+        Node::Test(field, op) => test(field.value_in(rec), op),
     }
 }
 
-fn actual<'a>(field: &Field, rec: &'a InstanceAssociation) -> Actual<'a> {
-    match field {
-        Field::Id => Actual::Int(rec.id),
-        Field::InstId => Actual::Int(rec.bk_inst_id),
-        Field::ObjId => Actual::Str(&rec.bk_obj_id),
-        Field::AsstInstId => Actual::Int(rec.bk_asst_inst_id),
-        Field::AsstObjId => Actual::Str(&rec.bk_asst_obj_id),
-        Field::ObjAsstId => Actual::Str(&rec.bk_obj_asst_id),
-        Field::AsstId => Actual::Str(&rec.bk_asst_id),
-        Field::Other => Actual::Missing,
-    }
-}
-
-fn test(actual: Actual<'_>, op: &Op) -> bool {
+fn test(actual: super::field::FieldValue<'_>, op: &Op) -> bool {
     match op {
         Op::Eq(v) => equals(actual, v),
         Op::Ne(v) => !equals(actual, v),
@@ -253,23 +184,6 @@ fn test(actual: Actual<'_>, op: &Op) -> bool {
             Some(ord) => ord == *dir,
             None => false,
         },
-    }
-}
-
-fn equals(actual: Actual<'_>, v: &Value) -> bool {
-    compare(actual, v) == Some(Ordering::Equal)
-}
-
-/// MongoDB-style comparison within one type class; `None` across classes.
-fn compare(actual: Actual<'_>, v: &Value) -> Option<Ordering> {
-    match (actual, v) {
-        (Actual::Missing, Value::Null) => Some(Ordering::Equal),
-        (Actual::Str(a), Value::String(b)) => Some(a.cmp(b.as_str())),
-        (Actual::Int(a), Value::Number(n)) => match n.as_i64() {
-            Some(b) => Some(a.cmp(&b)),
-            None => (a as f64).partial_cmp(&n.as_f64()?),
-        },
-        _ => None,
     }
 }
 
@@ -343,11 +257,11 @@ mod tests {
     }
 
     #[test]
-    fn pins_come_from_top_level_equalities() {
+    fn plan_comes_from_top_level_equalities() {
         let cond = Condition::from_json(&json!({"bk_obj_asst_id": "a", "bk_inst_id": 3.0}));
-        let pins = cond.unwrap().pins();
-        assert_eq!(pins.obj_asst_id.as_deref(), Some("a"));
-        assert_eq!(pins.src, Some(3));
-        assert_eq!(pins.dst, None);
+        let plan = cond.unwrap().plan();
+        assert_eq!(plan.obj_asst_ids, Some(vec!["a".to_owned()]));
+        assert_eq!(plan.sources, Some(vec![3]));
+        assert_eq!(plan.targets, None);
     }
 }
