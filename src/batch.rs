@@ -103,6 +103,30 @@ impl BatchOutcome {
             .collect()
     }
 
+    /// Idempotent mode: index → id of each item whose triple already
+    /// existed (a subset of [`BatchOutcome::success_created`]).
+    pub fn existing(&self) -> BTreeMap<usize, i64> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o {
+                ItemOutcome::Existing(id) => Some((i, *id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Atomic mode: the indexes of valid items that were not inserted
+    /// because another item failed.
+    pub fn rolled_back(&self) -> Vec<usize> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| **o == ItemOutcome::RolledBack)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// bk-cmdb's `error_msg`: index → message of each failed item.
     pub fn error_msg(&self) -> BTreeMap<usize, String> {
         self.items

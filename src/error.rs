@@ -25,6 +25,11 @@ use std::fmt;
 pub enum Error {
     /// 1199000 `Deserializing JSON data failed`: a body could not be decoded.
     JsonDecode,
+    /// 1199006 with the bare message `Deserializing JSON data failed`: a body
+    /// that does not decode, for the APIs where bk-cmdb re-wraps the decode
+    /// error as a parameter error (`add_instance_association`,
+    /// `find_instance_association`, `delete_related_inst_asso`).
+    BodyInvalid,
     /// 1199003 `invalid input parameter`: for example an empty id list.
     InvalidInput,
     /// 1199006 `'<field>' data parameter verification does not pass`.
@@ -108,7 +113,7 @@ impl Error {
         match self {
             Error::JsonDecode => 1_199_000,
             Error::InvalidInput => 1_199_003,
-            Error::ParamInvalid { .. } => 1_199_006,
+            Error::ParamInvalid { .. } | Error::BodyInvalid => 1_199_006,
             Error::ParamNotInteger { .. } => 1_199_009,
             Error::ParamUnassigned { .. } => 1_199_010,
             Error::ParamNotFound { .. } => 1_199_011,
@@ -162,7 +167,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::JsonDecode => f.write_str("Deserializing JSON data failed"),
+            Error::JsonDecode | Error::BodyInvalid => f.write_str("Deserializing JSON data failed"),
             Error::InvalidInput => f.write_str("invalid input parameter"),
             Error::ParamInvalid { field } => {
                 write!(f, "'{field}' data parameter verification does not pass")

@@ -82,6 +82,7 @@ mod query;
 mod record;
 pub mod store;
 mod sync;
+pub mod wire;
 
 pub use batch::{BatchCreate, BatchOutcome, ItemOutcome};
 pub use error::{Error, Result};
