@@ -119,13 +119,13 @@ fn main() -> io::Result<()> {
                 plan.adds = args
                     .next()
                     .and_then(|v| v.parse().ok())
-                    .unwrap_or(plan.adds)
+                    .unwrap_or(plan.adds);
             }
             "--queries" => {
                 plan.queries = args
                     .next()
                     .and_then(|v| v.parse().ok())
-                    .unwrap_or(plan.queries)
+                    .unwrap_or(plan.queries);
             }
             "--keep" => keep = true,
             _ => {
