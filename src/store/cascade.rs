@@ -27,9 +27,10 @@ impl Store {
     /// depend on it: through a model association with `delete_src`,
     /// deleting a target deletes its sources; with `delete_dest`, deleting a
     /// source deletes its targets; and so on from each deleted instance.
-    /// Every association of a deleted instance goes with it. A link under
-    /// `none` to an instance outside the cascade refuses the whole call
-    /// (1101075), as a plain delete would. An instance that is not
+    /// Every association of a deleted instance goes with it. A link that
+    /// does not cascade (under `none`, or a rule pointing the other way:
+    /// deleting the *target* of a `delete_dest` link) to an instance outside
+    /// the cascade refuses the whole call (1101075), as a plain delete would. An instance that is not
     /// registered gives an empty outcome.
     ///
     /// All or nothing, atomic with respect to concurrent writers: it holds

@@ -136,7 +136,8 @@ impl Store {
 
     /// The instances next to one instance, `towards` one or both directions,
     /// through the associations `filter` allows, in record id order (an
-    /// instance linked twice appears twice).
+    /// instance linked twice appears twice; with [`Towards::Both`] a
+    /// self-link A→A appears once per direction).
     ///
     /// ```
     /// use assocstore::{EdgeFilter, Mapping, NewModelAssociation, Store, Towards};
@@ -359,15 +360,15 @@ impl Store {
         bk_inst_id: i64,
         filter: &EdgeFilter,
     ) -> Result<(View<'_>, Node)> {
-        if bk_obj_id.is_empty() {
-            return Err(Error::unassigned("bk_obj_id"));
-        }
         let view = self.view(filter);
         let start = self.node_in(&view, bk_obj_id, bk_inst_id)?;
         Ok((view, start))
     }
 
     fn node_in(&self, view: &View<'_>, bk_obj_id: &str, bk_inst_id: i64) -> Result<Node> {
+        if bk_obj_id.is_empty() {
+            return Err(Error::unassigned("bk_obj_id"));
+        }
         let model = self
             .models
             .lookup(bk_obj_id)

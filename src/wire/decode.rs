@@ -6,14 +6,16 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::strict::Strict;
 use crate::error::{Error, Result};
 
 /// Decodes `body` into `T`, or fails with `on_error`. A `null` body decodes
-/// like `{}` (Go leaves the target zero-valued).
+/// like `{}` (Go leaves the target zero-valued); a struct is decoded only
+/// from an object, at every depth.
 pub(super) fn decode<T: DeserializeOwned>(body: &Value, on_error: Error) -> Result<T> {
     let empty = Value::Object(Map::new());
     let body = if body.is_null() { &empty } else { body };
-    T::deserialize(body).map_err(|_| on_error)
+    T::deserialize(Strict(body)).map_err(|_| on_error)
 }
 
 /// An integer given as a JSON number or as a string of digits (bk-cmdb

@@ -18,6 +18,7 @@ mod definitions;
 mod envelope;
 mod reads;
 mod replay;
+mod strict;
 mod writes;
 
 use serde_json::Value;
@@ -87,17 +88,81 @@ fn call(store: &Store, api: &str, body: &Value) -> Result<Value> {
     }
 }
 
+/// The deepest JSON nesting a replay line may have (bk-cmdb's Go decoder
+/// allows 10,000; serde_json alone, 128). Deeper lines are 1199000.
+pub const MAX_JSON_DEPTH: usize = 1000;
+
 /// Serves one replay line (`{"api": ..., "body": ...}`, surrounding white
 /// space and a trailing `\r` ignored) and returns the envelope as one line of
 /// JSON, without a newline. A line that is not JSON (empty, truncated, not
-/// UTF-8) is 1199000; a line without a string `api` is 1199011.
+/// UTF-8, nested deeper than [`MAX_JSON_DEPTH`]) is 1199000; a line without a
+/// string `api` is 1199011.
 pub fn handle_line(store: &Store, line: &[u8]) -> String {
-    let envelope = match serde_json::from_slice::<Value>(line) {
-        Err(_) => Envelope::failure(&Error::JsonDecode),
-        Ok(request) => match request.get("api").and_then(Value::as_str) {
+    let envelope = match parse_line(line) {
+        None => Envelope::failure(&Error::JsonDecode),
+        Some(request) => match request.get("api").and_then(Value::as_str) {
             Some(api) => dispatch(store, api, request.get("body").unwrap_or(&Value::Null)),
             None => Envelope::failure(&Error::not_found("api")),
         },
     };
     envelope.to_line()
+}
+
+/// Parses one line as JSON, refusing nesting deeper than [`MAX_JSON_DEPTH`]
+/// before the parser recurses.
+fn parse_line(line: &[u8]) -> Option<Value> {
+    if nesting_depth(line) > MAX_JSON_DEPTH {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    de.disable_recursion_limit();
+    let value = serde::Deserialize::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// The deepest bracket nesting of `json`, ignoring brackets inside strings.
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_brackets_in_strings() {
+        assert_eq!(nesting_depth(br#"{"a": "[[[\"{{", "b": [{}]}"#), 3);
+        assert_eq!(nesting_depth(b"[[[]]]"), 3);
+    }
+
+    #[test]
+    fn deep_but_bounded_lines_parse_and_deeper_ones_are_refused() {
+        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_line(nest(MAX_JSON_DEPTH).as_bytes()).is_some());
+        assert!(parse_line(nest(MAX_JSON_DEPTH + 1).as_bytes()).is_none());
+        assert!(parse_line(b"{} x").is_none());
+    }
 }

@@ -113,3 +113,22 @@ pub(crate) fn pairs(records: &[InstanceAssociation]) -> Vec<(i64, i64)> {
         .map(|r| (r.bk_inst_id, r.bk_asst_inst_id))
         .collect()
 }
+
+/// Cases per property test: `ASSOC_QUERY_CASES` when set, else 256
+/// (proptest's `Config::with_cases` ignores `PROPTEST_CASES`).
+pub(crate) fn proptest_cases() -> u32 {
+    std::env::var("ASSOC_QUERY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+/// Every record of the store touching one of `models`, each once, in id
+/// order, read with `Condition::all()`.
+pub(crate) fn all_records(store: &Store, models: &[&str]) -> Vec<InstanceAssociation> {
+    let mut all: Vec<InstanceAssociation> =
+        models.iter().flat_map(|m| find_all(store, m)).collect();
+    all.sort_by_key(|r| r.id);
+    all.dedup_by_key(|r| r.id);
+    all
+}
