@@ -89,7 +89,7 @@ fn call(store: &Store, api: &str, body: &Value) -> Result<Value> {
 }
 
 /// The deepest JSON nesting a replay line may have (bk-cmdb's Go decoder
-/// allows 10,000; serde_json alone, 128). Deeper lines are 1199000.
+/// allows 10,000; `serde_json` alone, 128). Deeper lines are 1199000.
 pub const MAX_JSON_DEPTH: usize = 1000;
 
 /// Serves one replay line (`{"api": ..., "body": ...}`, surrounding white
