@@ -10,7 +10,7 @@ pub(crate) struct ModelKey(pub(crate) u32);
 
 /// A model association (`bk_obj_asst_id`), interned. Keys are never reused,
 /// so a deleted model association's key never names a newer one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub(crate) struct AssocKey(pub(crate) u32);
 
 /// The shard (index into a power-of-two array, `mask = len - 1`) that owns

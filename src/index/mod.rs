@@ -2,13 +2,14 @@
 //! each role, the instance registry, and records by id.
 //!
 //! [`Shard`] holds everything about the instance ids that hash to it
-//! ([`crate::keys::shard_of`]); [`RecordShards`] holds records by id. The
-//! store decides which locks to take; these types only keep data.
+//! ([`crate::keys::shard_of`]); [`RecordTable`] holds records by id, shared
+//! by every shard's posting maps. The store decides which locks to take;
+//! these types only keep data.
 
 mod posting;
 mod records;
 mod shard;
 
-pub(crate) use posting::{Posting, PostingMap, find_triple};
-pub(crate) use records::{RecordShards, StoredRecord};
+pub(crate) use posting::{PostingMap, Role, find_triple};
+pub(crate) use records::{MAX_RECORD_ID, RecordTable, StoredRecord};
 pub(crate) use shard::{InstanceMeta, Shard};

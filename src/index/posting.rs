@@ -1,15 +1,24 @@
-//! Posting lists: for one (model association, instance) key, the records in
-//! which that instance plays one role, as (other endpoint, record id) pairs.
+//! Posting lists: for one (model association, instance) key, the ids of the
+//! records in which that instance plays one role (source or target), in
+//! ascending id order.
 //!
-//! A list is a `SmallVec` with one inline entry (the common case under `1:1`
-//! and `1:n`), kept in ascending id order: records are appended under the
-//! shard lock that owns the key, and ids are allocated under that same lock,
-//! so every append carries the largest id of its list.
+//! Memory is the point of this module. A key's entry in the hash table is a
+//! single `i64`: the record id itself when the list has one record (the
+//! common case under `1:1` and `1:n`), or `-(n + 1)` pointing at list `n` of
+//! a side slab when it has more. The key is not stored at all: it is the
+//! source (or target) of the entry's first record, read from the
+//! [`RecordTable`] without a lock. The table is grouped by model association
+//! (a vector indexed by [`AssocKey`]), so a scan of one model association
+//! touches only its own entries.
+//!
+//! Lists ascend because records are appended under the shard lock that owns
+//! the key, and ids are allocated under that same lock.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use smallvec::SmallVec;
+use hashbrown::HashTable;
 
+use crate::index::{RecordTable, StoredRecord};
 use crate::keys::AssocKey;
 
 /// One record as seen from one endpoint: the other endpoint and the record id.
@@ -19,74 +28,222 @@ pub(crate) struct Posting {
     pub(crate) id: i64,
 }
 
-type PostingList = SmallVec<[Posting; 1]>;
+/// Which endpoint of its records a posting map is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Source,
+    Target,
+}
 
-/// Lists of one model association, by instance.
-type ListsByInst = HashMap<i64, PostingList, ahash::RandomState>;
+impl Role {
+    fn key(self, rec: StoredRecord) -> i64 {
+        match self {
+            Role::Source => rec.src,
+            Role::Target => rec.dst,
+        }
+    }
 
-/// Posting lists of one role (sources or targets) in one shard, grouped by
-/// model association (a dense vector indexed by [`AssocKey`]), so a scan of
-/// one model association touches only its own lists and an entry's key is
-/// just the instance id.
-#[derive(Debug, Default)]
+    fn other(self, rec: StoredRecord) -> i64 {
+        match self {
+            Role::Source => rec.dst,
+            Role::Target => rec.src,
+        }
+    }
+}
+
+/// A folded multiply of the instance id: fast, and good in both the low bits
+/// (bucket) and the high bits (control tag) that the table uses.
+fn hash(inst: i64) -> u64 {
+    let m = u128::from(inst as u64) * 0x9E37_79B9_7F4A_7C15_u128;
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+/// The lists of one model association in one role.
+#[derive(Default)]
+struct AssocLists {
+    table: HashTable<i64>,
+    /// Lists of two or more ids; `free` holds the indexes of empty ones.
+    many: Vec<Vec<i64>>,
+    free: Vec<usize>,
+}
+
+fn list_index(entry: i64) -> Option<usize> {
+    (entry < 0).then(|| (-(entry + 1)) as usize)
+}
+
+impl AssocLists {
+    fn ids<'a>(&'a self, entry: &'a i64) -> &'a [i64] {
+        match list_index(*entry) {
+            Some(n) => &self.many[n],
+            None => std::slice::from_ref(entry),
+        }
+    }
+
+    fn head(many: &[Vec<i64>], entry: i64) -> i64 {
+        list_index(entry).map_or(entry, |n| many[n][0])
+    }
+}
+
+/// Posting lists of one role in one shard.
 pub(crate) struct PostingMap {
-    by_assoc: Vec<ListsByInst>,
+    role: Role,
+    records: Arc<RecordTable>,
+    by_assoc: Vec<AssocLists>,
+}
+
+impl std::fmt::Debug for PostingMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostingMap")
+            .field("role", &self.role)
+            .field("assocs", &self.by_assoc.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The records of one key, with what is needed to read their endpoints.
+#[derive(Clone, Copy)]
+pub(crate) struct Postings<'a> {
+    ids: &'a [i64],
+    role: Role,
+    records: &'a RecordTable,
+}
+
+impl<'a> Postings<'a> {
+    /// The record ids, ascending.
+    pub(crate) fn ids(&self) -> &'a [i64] {
+        self.ids
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// (other endpoint, id) of each record, in id order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Posting> + 'a {
+        let (role, records) = (self.role, self.records);
+        self.ids.iter().map(move |&id| Posting {
+            other: role.other(records.fields(id)),
+            id,
+        })
+    }
 }
 
 impl PostingMap {
-    /// The records where `inst` plays this role in `assoc`, in id order.
-    pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> &[Posting] {
-        self.by_assoc
-            .get(assoc.0 as usize)
-            .and_then(|lists| lists.get(&inst))
-            .map_or(&[], |l| l.as_slice())
+    pub(crate) fn new(role: Role, records: Arc<RecordTable>) -> PostingMap {
+        PostingMap {
+            role,
+            records,
+            by_assoc: Vec::new(),
+        }
     }
 
-    /// Appends a record; its id must exceed every id already in the list.
-    pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, posting: Posting) {
+    /// The records where `inst` plays this role in `assoc`, in id order.
+    pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
+        let ids = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
+            let (role, records) = (self.role, &*self.records);
+            let found = lists.table.find(hash(inst), |&e| {
+                role.key(records.fields(AssocLists::head(&lists.many, e))) == inst
+            })?;
+            Some(lists.ids(found))
+        });
+        Postings {
+            ids: ids.unwrap_or(&[]),
+            role: self.role,
+            records: &self.records,
+        }
+    }
+
+    /// Appends record `id`, already published in the record table; its id
+    /// must exceed every id already in the list.
+    pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, id: i64) {
         let index = assoc.0 as usize;
         if self.by_assoc.len() <= index {
-            self.by_assoc.resize_with(index + 1, ListsByInst::default);
+            self.by_assoc.resize_with(index + 1, AssocLists::default);
         }
-        let list = self.by_assoc[index].entry(inst).or_default();
-        debug_assert!(list.last().is_none_or(|p| p.id < posting.id));
-        list.push(posting);
+        let (role, records) = (self.role, &*self.records);
+        let AssocLists { table, many, free } = &mut self.by_assoc[index];
+        let key_of =
+            |many: &[Vec<i64>], e: i64| role.key(records.fields(AssocLists::head(many, e)));
+        let found = table.find_mut(hash(inst), |&e| key_of(many, e) == inst);
+        let Some(entry) = found else {
+            table.insert_unique(hash(inst), id, |&e| hash(key_of(many, e)));
+            return;
+        };
+        if let Some(n) = list_index(*entry) {
+            debug_assert!(many[n].last().is_none_or(|&last| last < id));
+            many[n].push(id);
+            return;
+        }
+        debug_assert!(*entry < id);
+        let list = vec![*entry, id];
+        let n = if let Some(n) = free.pop() {
+            many[n] = list;
+            n
+        } else {
+            many.push(list);
+            many.len() - 1
+        };
+        *entry = -(n as i64) - 1;
     }
 
     /// Removes record `id` from the list of (`assoc`, `inst`); `false` if it
-    /// was not there. Empty lists are dropped.
+    /// was not there. A list of one goes back inline; an empty one goes.
     pub(crate) fn remove(&mut self, assoc: AssocKey, inst: i64, id: i64) -> bool {
-        let Some(lists) = self.by_assoc.get_mut(assoc.0 as usize) else {
+        let (role, records) = (self.role, &*self.records);
+        let Some(AssocLists { table, many, free }) = self.by_assoc.get_mut(assoc.0 as usize) else {
             return false;
         };
-        let Some(list) = lists.get_mut(&inst) else {
+        let key_of =
+            |many: &[Vec<i64>], e: i64| role.key(records.fields(AssocLists::head(many, e)));
+        let Ok(mut entry) = table.find_entry(hash(inst), |&e| key_of(many, e) == inst) else {
             return false;
         };
-        let Ok(pos) = list.binary_search_by_key(&id, |p| p.id) else {
+        let Some(n) = list_index(*entry.get()) else {
+            if *entry.get() == id {
+                entry.remove();
+                return true;
+            }
+            return false;
+        };
+        let list = &mut many[n];
+        let Ok(pos) = list.binary_search(&id) else {
             return false;
         };
         list.remove(pos);
-        if list.is_empty() {
-            lists.remove(&inst);
+        if list.len() == 1 {
+            // Back inline, in place: the key (so the hash) is unchanged.
+            *entry.get_mut() = list[0];
+            *list = Vec::new();
+            free.push(n);
         }
         true
     }
 
     /// Every non-empty list of model association `assoc`, with its instance.
-    pub(crate) fn iter_assoc(&self, assoc: AssocKey) -> impl Iterator<Item = (i64, &[Posting])> {
+    pub(crate) fn iter_assoc(&self, assoc: AssocKey) -> impl Iterator<Item = (i64, Postings<'_>)> {
+        let (role, records) = (self.role, &*self.records);
         self.by_assoc
             .get(assoc.0 as usize)
             .into_iter()
-            .flat_map(|lists| lists.iter().map(|(&inst, list)| (inst, list.as_slice())))
+            .flat_map(move |lists| {
+                lists.table.iter().map(move |e| {
+                    let ids = lists.ids(e);
+                    let inst = role.key(records.fields(ids[0]));
+                    (inst, Postings { ids, role, records })
+                })
+            })
     }
 
     /// Every non-empty list with its key.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (AssocKey, i64, &[Posting])> {
-        self.by_assoc.iter().enumerate().flat_map(|(a, lists)| {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (AssocKey, i64, Postings<'_>)> {
+        (0..self.by_assoc.len()).flat_map(move |a| {
             let assoc = AssocKey(a as u32);
-            lists
-                .iter()
-                .map(move |(&inst, list)| (assoc, inst, list.as_slice()))
+            self.iter_assoc(assoc)
+                .map(move |(inst, p)| (assoc, inst, p))
         })
     }
 }
@@ -94,7 +251,12 @@ impl PostingMap {
 /// The id of the record (a, `src`, `dst`), given the source's list `outs` =
 /// `out[(a, src)]` and the target's list `ins` = `inn[(a, dst)]`; scans the
 /// shorter one.
-pub(crate) fn find_triple(outs: &[Posting], ins: &[Posting], src: i64, dst: i64) -> Option<i64> {
+pub(crate) fn find_triple(
+    outs: Postings<'_>,
+    ins: Postings<'_>,
+    src: i64,
+    dst: i64,
+) -> Option<i64> {
     let (list, other) = if outs.len() <= ins.len() {
         (outs, dst)
     } else {
@@ -107,27 +269,91 @@ pub(crate) fn find_triple(outs: &[Posting], ins: &[Posting], src: i64, dst: i64)
 mod tests {
     use super::*;
 
-    #[test]
-    fn push_find_remove_keeps_order_and_drops_empty_lists() {
-        let mut map = PostingMap::default();
-        let a = AssocKey(0);
-        for (other, id) in [(5, 1), (6, 2), (7, 3)] {
-            map.push(a, 1, Posting { other, id });
+    fn setup(records: &RecordTable, rows: &[(i64, i64, i64)]) {
+        for &(id, src, dst) in rows {
+            records.insert(
+                id,
+                StoredRecord {
+                    assoc: AssocKey(0),
+                    src,
+                    dst,
+                },
+            );
         }
-        let ins = [Posting { other: 9, id: 2 }; 3];
-        assert_eq!(find_triple(map.get(a, 1), &ins, 1, 6), Some(2));
+    }
+
+    #[test]
+    fn push_find_remove_keeps_order_inlines_and_drops_empty_lists() {
+        let records = Arc::new(RecordTable::default());
+        setup(&records, &[(1, 1, 5), (2, 1, 6), (3, 1, 7), (4, 2, 5)]);
+        let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
+        let a = AssocKey(0);
+        for (id, src) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
+            out.push(a, src, id);
+        }
+        assert_eq!(out.get(a, 1).ids(), &[1, 2, 3]);
+        assert_eq!(out.get(a, 2).ids(), &[4]);
+        assert!(out.remove(a, 1, 2));
+        assert!(!out.remove(a, 1, 2));
+        let got: Vec<Posting> = out.get(a, 1).iter().collect();
         assert_eq!(
-            find_triple(map.get(a, 1), &ins[..1], 1, 6),
-            None,
-            "scans the shorter list"
+            got,
+            [Posting { other: 5, id: 1 }, Posting { other: 7, id: 3 }]
         );
-        assert!(map.remove(a, 1, 2));
-        assert!(!map.remove(a, 1, 2));
-        assert_eq!(
-            map.get(a, 1),
-            &[Posting { other: 5, id: 1 }, Posting { other: 7, id: 3 }]
-        );
-        assert!(map.remove(a, 1, 1) && map.remove(a, 1, 3));
-        assert_eq!(map.iter().count(), 0);
+        assert!(out.remove(a, 1, 1));
+        assert_eq!(out.get(a, 1).ids(), &[3], "a list of one goes back inline");
+        assert!(out.remove(a, 1, 3) && out.remove(a, 2, 4));
+        assert_eq!(out.iter().count(), 0);
+        assert!(out.get(AssocKey(9), 1).is_empty());
+    }
+
+    #[test]
+    fn find_triple_scans_the_shorter_list() {
+        let records = Arc::new(RecordTable::default());
+        setup(&records, &[(1, 1, 5), (2, 1, 6), (3, 2, 6), (4, 3, 6)]);
+        let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
+        let mut inn = PostingMap::new(Role::Target, Arc::clone(&records));
+        let a = AssocKey(0);
+        for id in 1..=4 {
+            let r = records.fields(id);
+            out.push(a, r.src, id);
+            inn.push(a, r.dst, id);
+        }
+        assert_eq!(find_triple(out.get(a, 1), inn.get(a, 6), 1, 6), Some(2));
+        assert_eq!(find_triple(out.get(a, 2), inn.get(a, 5), 2, 5), None);
+        assert_eq!(inn.get(a, 6).ids(), &[2, 3, 4]);
+    }
+
+    #[test]
+    fn many_keys_survive_growth_and_slab_reuse() {
+        let records = Arc::new(RecordTable::default());
+        let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
+        let a = AssocKey(0);
+        let mut id = 0;
+        for round in 0..3 {
+            for src in 1..=2000 {
+                id += 1;
+                records.insert(
+                    id,
+                    StoredRecord {
+                        assoc: a,
+                        src,
+                        dst: round,
+                    },
+                );
+                out.push(a, src, id);
+            }
+        }
+        for src in (1..=2000).step_by(2) {
+            let ids = out.get(a, src).ids().to_vec();
+            assert_eq!(ids.len(), 3);
+            for i in ids {
+                assert!(out.remove(a, src, i));
+            }
+        }
+        assert_eq!(out.iter().count(), 1000);
+        for src in (2..=2000).step_by(2) {
+            assert_eq!(out.get(a, src).len(), 3);
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! hash to it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::index::PostingMap;
+use crate::index::{PostingMap, RecordTable, Role};
 use crate::keys::ModelKey;
 
 /// What the registry keeps about one instance.
@@ -17,7 +18,7 @@ pub(crate) struct InstanceMeta {
 /// ids of this shard. Because the shard is chosen by instance id alone, an
 /// instance's registry entry and all its posting lists live together: a
 /// create locks at most two shards, an instance delete starts from one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Shard {
     /// (model association, source) → [(target, id)].
     pub(crate) out: PostingMap,
@@ -28,6 +29,14 @@ pub(crate) struct Shard {
 }
 
 impl Shard {
+    pub(crate) fn new(records: &Arc<RecordTable>) -> Shard {
+        Shard {
+            out: PostingMap::new(Role::Source, Arc::clone(records)),
+            inn: PostingMap::new(Role::Target, Arc::clone(records)),
+            instances: HashMap::default(),
+        }
+    }
+
     pub(crate) fn has_instance(&self, model: ModelKey, inst: i64) -> bool {
         self.instances.contains_key(&(model, inst))
     }

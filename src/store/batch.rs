@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Store;
-use super::create::record;
 use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
@@ -109,14 +108,19 @@ impl Store {
         }
         let any_failed = plans.iter().any(|p| matches!(p, Plan::Failed(_)));
         let commit = !(req.atomic && any_failed);
+        let inserts = plans.iter().filter(|p| matches!(p, Plan::Insert)).count();
+        let mut next = if commit && inserts > 0 {
+            self.next_ids(inserts)?
+        } else {
+            0
+        };
         let mut items: Vec<ItemOutcome> = Vec::with_capacity(plans.len());
-        let mut records = Vec::new();
         for (plan, &(src, dst)) in plans.into_iter().zip(&req.details) {
             items.push(match plan {
                 Plan::Insert if commit => {
-                    let id = self.next_id();
+                    let id = next;
+                    next += 1;
                     self.link(&mut set, &assoc, src, dst, id);
-                    records.push((id, record(&assoc, src, dst)));
                     ItemOutcome::Created(id)
                 }
                 // The first occurrence is earlier, so its outcome is known.
@@ -129,8 +133,9 @@ impl Store {
                 Plan::Failed(e) => ItemOutcome::Failed(e),
             });
         }
-        self.records.insert_all(&records);
-        assoc.add_live(records.len() as u64);
+        if commit {
+            assoc.add_live(inserts as u64);
+        }
         Ok(BatchOutcome { items })
     }
 

@@ -5,7 +5,7 @@ use super::Store;
 use super::locks::WriteSet;
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::{Posting, StoredRecord, find_triple};
+use crate::index::{StoredRecord, find_triple};
 use crate::kind::MAINLINE;
 use crate::mapping;
 
@@ -69,36 +69,32 @@ impl Store {
         if !set.get(d).has_instance(assoc.dst_model, dst) {
             return Err(Error::TargetInstanceNotFound);
         }
-        let id = self.next_id();
+        let id = self.next_ids(1)?;
         self.link(&mut set, &assoc, src, dst, id);
-        self.records.insert_all(&[(id, record(&assoc, src, dst))]);
         assoc.add_live(1);
         Ok(id)
     }
 
-    /// Adds record `id` to both posting lists. The caller holds the shards
-    /// of `src` and `dst`, allocated `id` under them, and then inserts the
-    /// record by id and counts it.
+    /// Publishes record `id` and adds it to both posting lists. The caller
+    /// holds the shards of `src` and `dst`, allocated `id` under them, and
+    /// counts the record.
     pub(super) fn link(&self, set: &mut WriteSet<'_>, a: &AssocEntry, src: i64, dst: i64, id: i64) {
+        self.records.insert(id, record(a, src, dst));
         let s = self.shard_index(src);
-        set.get_mut(s)
-            .out
-            .push(a.key, src, Posting { other: dst, id });
+        set.get_mut(s).out.push(a.key, src, id);
         let d = self.shard_index(dst);
-        set.get_mut(d)
-            .inn
-            .push(a.key, dst, Posting { other: src, id });
+        set.get_mut(d).inn.push(a.key, dst, id);
     }
 
-    /// Removes record `id` from both posting lists; the counterpart of
-    /// [`Store::link`]. Returns whether it was there.
+    /// Removes record `id` from both posting lists and marks it dead; the
+    /// counterpart of [`Store::link`]. Returns whether it was there.
     pub(super) fn unlink(&self, set: &mut WriteSet<'_>, rec: StoredRecord, id: i64) -> bool {
         let s = self.shard_index(rec.src);
         let found = set.get_mut(s).out.remove(rec.assoc, rec.src, id);
         let d = self.shard_index(rec.dst);
         let found_in = set.get_mut(d).inn.remove(rec.assoc, rec.dst, id);
         debug_assert_eq!(found, found_in, "record {id} half indexed");
-        found && found_in
+        found && found_in && self.records.kill(id)
     }
 }
 

@@ -87,7 +87,7 @@ impl Store {
         }
         let insts = doomed.iter().flat_map(|(_, r)| [r.src, r.dst]);
         let mut set = self.write_insts(insts);
-        let mut removed = Vec::with_capacity(doomed.len());
+        let mut removed = 0;
         for (id, rec) in doomed {
             // A record read before the locks may have been deleted since;
             // ids are never reused, so if it is still indexed it is the same.
@@ -95,10 +95,9 @@ impl Store {
                 if let Some(a) = assocs.get(&rec.assoc) {
                     a.sub_live(1);
                 }
-                removed.push(id);
+                removed += 1;
             }
         }
-        self.records.remove_all(&removed);
-        removed.len()
+        removed
     }
 }

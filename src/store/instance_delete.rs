@@ -239,8 +239,6 @@ impl Store {
                 removed.push(render(a, link.rec.src, link.rec.dst, link.id));
             }
         }
-        let ids: Vec<i64> = removed.iter().map(|r| r.id).collect();
-        self.records.remove_all(&ids);
         removed
     }
 }

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 use super::Store;
-use crate::index::{Posting, PostingMap, StoredRecord};
+use crate::index::{PostingMap, StoredRecord};
 use crate::keys::AssocKey;
 use crate::kind::MAINLINE;
 use crate::model_association::Mapping;
@@ -32,8 +32,9 @@ impl Store {
     pub fn check_invariants(&self) -> Result<(), String> {
         let catalog = self.catalog.read();
         let shards = self.read_all();
-        let records: HashMap<i64, StoredRecord> = self.records.snapshot().into_iter().collect();
         let last_id = self.last_id.load(Ordering::Acquire);
+        let records: HashMap<i64, StoredRecord> =
+            self.records.snapshot(last_id).into_iter().collect();
 
         let mut triples = HashSet::with_capacity(records.len());
         let mut live: HashMap<AssocKey, u64> = HashMap::new();
@@ -56,20 +57,12 @@ impl Store {
             *live.entry(rec.assoc).or_default() += 1;
             let s = shards.get(self.shard_index(rec.src));
             let d = shards.get(self.shard_index(rec.dst));
-            if !s
-                .out
-                .get(rec.assoc, rec.src)
-                .contains(&Posting { other: rec.dst, id })
-            {
+            if !s.out.get(rec.assoc, rec.src).ids().contains(&id) {
                 return Err(format!(
                     "record {id}: missing from its source's posting list"
                 ));
             }
-            if !d
-                .inn
-                .get(rec.assoc, rec.dst)
-                .contains(&Posting { other: rec.src, id })
-            {
+            if !d.inn.get(rec.assoc, rec.dst).ids().contains(&id) {
                 return Err(format!(
                     "record {id}: missing from its target's posting list"
                 ));
@@ -125,7 +118,7 @@ impl Store {
             if self.shard_index(inst) != index {
                 return Err(format!("posting list of {inst} in shard {index}"));
             }
-            if list.is_empty() || list.windows(2).any(|w| w[0].id >= w[1].id) {
+            if list.is_empty() || list.ids().windows(2).any(|w| w[0] >= w[1]) {
                 return Err(format!("posting list of {inst} empty or out of order"));
             }
             let limit = match catalog.entry(assoc).map(|a| a.mapping) {
@@ -139,7 +132,7 @@ impl Store {
                     list.len()
                 ));
             }
-            for p in list {
+            for p in list.iter() {
                 let expected = if source_role {
                     StoredRecord {
                         assoc,

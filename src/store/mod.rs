@@ -9,8 +9,11 @@
 //!   every model) and its posting lists (in every model association, as
 //!   source and as target). A record (a, s, t) therefore lives in at most two
 //!   shards: `out[(a, s)]` in `shard_of(s)` and `inn[(a, t)]` in `shard_of(t)`.
-//! * **Record shards** (`[RwLock<HashMap<id, record>>; N]`, by id): answer
-//!   get-by-id with one read lock.
+//! * **Record table** (by id, lock-free): a record's slot is written once,
+//!   by its insert, under the shard locks of both endpoints, and only its
+//!   state changes after (dead on delete). The posting lists hold bare ids and
+//!   read a record's endpoints from it; get-by-id reads it without a lock
+//!   (see [`crate::index`]'s `records` module).
 //! * **Model registry**: interned model ids; a leaf lock.
 //!
 //! # Lock order
@@ -20,8 +23,9 @@
 //!
 //! 1. the catalog;
 //! 2. index shards, in ascending index;
-//! 3. record shards, in ascending index;
-//! 4. the model registry (taken alone).
+//! 3. the model registry (taken alone).
+//!
+//! (The record table takes no locks.)
 //!
 //! Several locks of one rank are always taken as one set, sorted and
 //! deduplicated first (the `dashmap` lesson: two threads growing their sets in
@@ -34,15 +38,15 @@
 //!
 //! | operation | locks, in order |
 //! |---|---|
-//! | create one | catalog (read, released) → shards {s(src), s(dst)} (write) → record shard (write) |
-//! | batch create | catalog (read, released) → every shard of the batch (write) → its record shards (write) |
-//! | delete by id(s) | record shards (read, one at a time, released) → catalog (read, released) → endpoint shards (write) → record shards (write) |
+//! | create one | catalog (read, released) → shards {s(src), s(dst)} (write) |
+//! | batch create | catalog (read, released) → every shard of the batch (write) |
+//! | delete by id(s) | catalog (read, released) → endpoint shards (write) |
 //! | register instances | registry (released) → shards of the ids (write) |
 //! | delete instances | registry, catalog (released) → discovery reads (one shard at a time, released) → the whole set (write), re-validated |
 //! | delete model association | catalog (write) → every shard (write) |
-//! | get by id | record shard (read), then catalog (read) |
+//! | get by id | catalog (read) |
 //! | find | catalog (read, released) → the needed shards (read) |
-//! | `check_invariants` | catalog (read) → every shard (read) → every record shard (read) |
+//! | `check_invariants` | catalog (read) → every shard (read) |
 //!
 //! # Why check-then-insert is atomic
 //!
@@ -64,9 +68,9 @@
 //! go and retries with the larger set. The set only grows and is bounded by
 //! `N`, so the retry ends.
 //!
-//! Inserts and deletes update the record shards while still holding the index
-//! shards, so no reader can see a record by id that the indexes no longer
-//! have, or the reverse, after the writer returns.
+//! Inserts and deletes write the record table while holding the index shards,
+//! so no reader can see a record by id that the indexes no longer have, or
+//! the reverse, after the writer returns.
 
 mod batch;
 mod cascade;
@@ -81,11 +85,12 @@ mod locks;
 mod read;
 mod search;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::index::{RecordShards, Shard};
+use crate::index::{MAX_RECORD_ID, RecordTable, Shard};
 use crate::keys::shard_of;
 use crate::models::Models;
 use crate::sync::RwLock;
@@ -123,7 +128,7 @@ pub struct Store {
     models: Models,
     shards: Box<[RwLock<Shard>]>,
     shard_mask: usize,
-    records: RecordShards,
+    records: Arc<RecordTable>,
     /// The last record id handed out.
     last_id: AtomicI64,
     batch_limit: usize,
@@ -178,13 +183,16 @@ impl StoreBuilder {
         if self.batch_limit == 0 {
             return Err(Error::invalid("batch_limit"));
         }
+        let records = Arc::new(RecordTable::default());
         Ok(Store {
             catalog: RwLock::new(Catalog::default()),
             catalog_generation: AtomicU64::new(0),
             models: Models::default(),
-            shards: (0..shards).map(|_| RwLock::default()).collect(),
+            shards: (0..shards)
+                .map(|_| RwLock::new(Shard::new(&records)))
+                .collect(),
             shard_mask: shards - 1,
-            records: RecordShards::new(shards),
+            records,
             last_id: AtomicI64::new(0),
             batch_limit: self.batch_limit,
         })
@@ -226,9 +234,21 @@ impl Store {
         shard_of(inst, self.shard_mask)
     }
 
-    /// Hands out the next record id. Called only inside the critical section
-    /// of the insert that uses it.
-    fn next_id(&self) -> i64 {
-        self.last_id.fetch_add(1, Ordering::AcqRel) + 1
+    /// Hands out `n` consecutive record ids and returns the first. Called
+    /// only inside the critical section of the inserts that use them, so ids
+    /// ascend in every posting list.
+    ///
+    /// # Errors
+    /// 1199035 once the record table's id range (2³⁶ − 1) is used up.
+    fn next_ids(&self, n: usize) -> Result<i64> {
+        let n = n as i64;
+        let first = self.last_id.fetch_add(n, Ordering::AcqRel) + 1;
+        if first + n - 1 > MAX_RECORD_ID {
+            return Err(Error::ExceedLimit {
+                what: "record ids".into(),
+                limit: MAX_RECORD_ID as usize,
+            });
+        }
+        Ok(first)
     }
 }

@@ -104,7 +104,7 @@ impl Store {
             for &dst in targets {
                 let shard = set.get(self.shard_index(dst));
                 for a in &assocs {
-                    for p in shard.inn.get(a.key, dst) {
+                    for p in shard.inn.get(a.key, dst).iter() {
                         push(render(a, p.other, dst, p.id));
                     }
                 }
@@ -114,7 +114,7 @@ impl Store {
             for &src in sources {
                 let shard = set.get(self.shard_index(src));
                 for a in &assocs {
-                    for p in shard.out.get(a.key, src) {
+                    for p in shard.out.get(a.key, src).iter() {
                         push(render(a, src, p.other, p.id));
                     }
                 }
@@ -124,7 +124,7 @@ impl Store {
             for (_, shard) in set.all() {
                 for a in &assocs {
                     for (src, list) in shard.out.iter_assoc(a.key) {
-                        for p in list {
+                        for p in list.iter() {
                             push(render(a, src, p.other, p.id));
                         }
                     }

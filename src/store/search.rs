@@ -136,12 +136,12 @@ impl Store {
             let shard = self.read_one(self.shard_index(bk_inst_id));
             for a in &assocs {
                 if a.src_model == model.key {
-                    for p in shard.out.get(a.key, bk_inst_id) {
+                    for p in shard.out.get(a.key, bk_inst_id).iter() {
                         found.push(super::read::render(a, bk_inst_id, p.other, p.id));
                     }
                 }
                 if a.dst_model == model.key {
-                    for p in shard.inn.get(a.key, bk_inst_id) {
+                    for p in shard.inn.get(a.key, bk_inst_id).iter() {
                         found.push(super::read::render(a, p.other, bk_inst_id, p.id));
                     }
                 }
