@@ -6,13 +6,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
 use crate::keys::{AssocKey, ModelKey};
 use crate::kind::{AssociationKind, MAINLINE, builtin_kinds};
 use crate::model_association::{Mapping, ModelAssociation, OnDelete};
 use crate::models::ModelEntry;
+use crate::sync::{AtomicBool, AtomicU64};
 
 /// A model association as the store uses it: interned keys plus the shared
 /// strings that records are rendered with.

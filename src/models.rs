@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::keys::ModelKey;
-use crate::sync::RwLock;
+use crate::sync::{AtomicI64, RwLock};
 
 /// One model: its name, its display metadata and the highest instance id
 /// registered in it so far.

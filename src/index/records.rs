@@ -18,7 +18,9 @@
 //! The price: a deleted record's slot (24 bytes) is not reclaimed.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::{AtomicI64, AtomicU64, AtomicUsize};
 
 use crate::keys::AssocKey;
 
@@ -30,7 +32,11 @@ pub(crate) struct StoredRecord {
     pub(crate) dst: i64,
 }
 
+#[cfg(not(loom))]
 const LEVEL_BITS: u32 = 12;
+/// Under `loom` every atomic is a modelled object: keep chunks tiny.
+#[cfg(loom)]
+const LEVEL_BITS: u32 = 3;
 const LEVEL: usize = 1 << LEVEL_BITS;
 const MASK: u64 = LEVEL as u64 - 1;
 
@@ -42,12 +48,21 @@ const LIVE: u64 = 1;
 const DEAD: u64 = 2;
 const STATE_MASK: u64 = 3;
 
-#[derive(Default)]
 struct Slot {
     /// `assoc << 32 | state`.
     meta: AtomicU64,
     src: AtomicI64,
     dst: AtomicI64,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            meta: AtomicU64::new(EMPTY),
+            src: AtomicI64::new(0),
+            dst: AtomicI64::new(0),
+        }
+    }
 }
 
 type Chunk = Box<[Slot]>;
@@ -99,7 +114,7 @@ impl RecordTable {
     fn slot_or_alloc(&self, id: i64) -> Option<&Slot> {
         let (t, m, s) = locate(id)?;
         let middle = self.top[t].get_or_init(|| (0..LEVEL).map(|_| OnceLock::new()).collect());
-        let chunk = middle[m].get_or_init(|| (0..LEVEL).map(|_| Slot::default()).collect());
+        let chunk = middle[m].get_or_init(|| (0..LEVEL).map(|_| Slot::new()).collect());
         Some(&chunk[s])
     }
 

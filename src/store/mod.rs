@@ -86,14 +86,14 @@ mod read;
 mod search;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::index::{MAX_RECORD_ID, RecordTable, Shard};
 use crate::keys::shard_of;
 use crate::models::Models;
-use crate::sync::RwLock;
+use crate::sync::{AtomicI64, AtomicU64, RwLock};
 
 pub use cascade::CascadeOutcome;
 
