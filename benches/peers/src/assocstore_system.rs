@@ -1,0 +1,100 @@
+//! assocstore, driven only through its public API.
+
+use assocstore::{BatchCreate, Condition, NewModelAssociation, Store};
+use serde_json::json;
+
+use crate::system::{Found, System};
+use crate::workload::{Batch, Mapping, ModelAssoc, Workload};
+
+/// A default [`Store`] (shards: the smallest power of two ≥ 4 × cores).
+pub struct Assocstore {
+    store: Store,
+}
+
+impl Assocstore {
+    /// A store with the workload's model associations and instances.
+    pub fn new(w: &Workload) -> Assocstore {
+        let store = Store::new();
+        for a in &w.assocs {
+            let mapping = match a.mapping {
+                Mapping::OneToOne => assocstore::Mapping::OneToOne,
+                Mapping::OneToMany => assocstore::Mapping::OneToMany,
+                Mapping::ManyToMany => assocstore::Mapping::ManyToMany,
+            };
+            let new = NewModelAssociation::new(a.src_name, a.kind, a.dst_name, mapping);
+            assert_eq!(new.bk_obj_asst_id, a.name);
+            store
+                .create_model_association(&new)
+                .expect("model association");
+        }
+        for m in &w.models {
+            store
+                .register_instances(m.name, m.ids())
+                .expect("instances");
+        }
+        Assocstore { store }
+    }
+}
+
+/// Feeds `find_instance_associations` results to `found`.
+fn record(found: &mut Found, records: &[assocstore::InstanceAssociation]) {
+    found.call(
+        records
+            .iter()
+            .map(|r| (r.id, r.bk_inst_id, r.bk_asst_inst_id)),
+    );
+}
+
+impl System for Assocstore {
+    fn bulk_load(&self, w: &Workload, batch: &Batch) -> (usize, usize) {
+        let a = &w.assocs[batch.assoc];
+        let req = BatchCreate::new(a.src_name, a.dst_name, &a.name, batch.items.iter().copied());
+        let out = self
+            .store
+            .batch_create_instance_associations(&req)
+            .expect("whole-request checks pass");
+        let created = out.created();
+        (created, batch.items.len() - created)
+    }
+
+    fn create_one(&self, assoc: &ModelAssoc, src: i64, dst: i64) -> bool {
+        self.store
+            .create_instance_association(&assoc.name, src, dst)
+            .is_ok()
+    }
+
+    fn get_by_id(&self, id: i64, found: &mut Found) {
+        if let Some(r) = self.store.instance_association(id) {
+            found.call([(r.id, r.bk_inst_id, r.bk_asst_inst_id)]);
+        }
+    }
+
+    fn by_source(&self, assoc: &ModelAssoc, src: i64, found: &mut Found) {
+        let cond = Condition::from_json(&json!({"bk_obj_asst_id": assoc.name, "bk_inst_id": src}))
+            .expect("valid condition");
+        let records = self
+            .store
+            .find_instance_associations(assoc.src_name, &cond)
+            .expect("find");
+        record(found, &records);
+    }
+
+    fn by_target(&self, assoc: &ModelAssoc, dst: i64, found: &mut Found) {
+        let cond =
+            Condition::from_json(&json!({"bk_obj_asst_id": assoc.name, "bk_asst_inst_id": dst}))
+                .expect("valid condition");
+        let records = self
+            .store
+            .find_instance_associations(assoc.dst_name, &cond)
+            .expect("find");
+        record(found, &records);
+    }
+
+    fn find_by_model(&self, w: &Workload, model: usize, found: &mut Found) {
+        let records = self
+            .store
+            .find_instance_associations(w.models[model].name, &Condition::all())
+            .expect("find");
+        record(found, &records);
+    }
+}
