@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
+use crate::index::MAX_ASSOC_KEY;
 use crate::keys::{AssocKey, ModelKey};
 use crate::kind::{AssociationKind, MAINLINE, builtin_kinds};
 use crate::model_association::{Mapping, ModelAssociation, OnDelete};
@@ -191,12 +192,14 @@ impl Catalog {
         if !self.kind_index.contains_key(draft.kind) {
             return Err(Error::AssociationKindNotFound);
         }
-        let key = AssocKey(
-            u32::try_from(self.assocs.len()).map_err(|_| Error::ExceedLimit {
+        let key = u32::try_from(self.assocs.len())
+            .ok()
+            .filter(|&k| k <= MAX_ASSOC_KEY)
+            .ok_or(Error::ExceedLimit {
                 what: "model associations".into(),
-                limit: u32::MAX as usize,
-            })?,
-        );
+                limit: MAX_ASSOC_KEY as usize + 1,
+            })?;
+        let key = AssocKey(key);
         let id = i64::from(key.0) + 1;
         let obj_asst_id: Arc<str> = Arc::from(draft.obj_asst_id);
         self.assocs.push(Arc::new(AssocEntry {

@@ -50,7 +50,7 @@
 //! | details in one batch create | 200 by default ([`StoreBuilder::batch_limit`]) |
 //! | ids in one delete-many | 500 |
 //! | shards | a power of two, 1 to 65536 |
-//! | model associations | 2³² over the store's life |
+//! | model associations | 2³⁰ over the store's life |
 //! | instance ids | 1 to 2⁶³ − 1 |
 //!
 //! ## Differences from bk-cmdb
@@ -93,4 +93,4 @@ pub use query::{
     Condition, MAX_DEPTH, MAX_IN_VALUES, MAX_OR_RULES, MAX_PAGE_LIMIT, Page, QueryFilter, Search,
 };
 pub use record::InstanceAssociation;
-pub use store::{CascadeOutcome, Store, StoreBuilder};
+pub use store::{CascadeOutcome, Edge, Store, StoreBuilder};

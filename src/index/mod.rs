@@ -10,6 +10,6 @@ mod posting;
 mod records;
 mod shard;
 
-pub(crate) use posting::{PostingMap, Role, find_triple};
-pub(crate) use records::{MAX_RECORD_ID, RecordTable, StoredRecord};
+pub(crate) use posting::{Posting, PostingMap, Role, find_triple};
+pub(crate) use records::{MAX_ASSOC_KEY, MAX_RECORD_ID, RecordTable, StoredRecord};
 pub(crate) use shard::{InstanceMeta, Shard};

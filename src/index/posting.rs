@@ -3,13 +3,14 @@
 //! ascending id order.
 //!
 //! Memory is the point of this module. A key's entry in the hash table is a
-//! single `i64`: the record id itself when the list has one record (the
+//! single `i64`: the record id itself when the key has one record (the
 //! common case under `1:1` and `1:n`), or `-(n + 1)` pointing at list `n` of
-//! a side slab when it has more. The key is not stored at all: it is the
-//! source (or target) of the entry's first record, read from the
-//! [`RecordTable`] without a lock. The table is grouped by model association
-//! (a vector indexed by [`AssocKey`]), so a scan of one model association
-//! touches only its own entries.
+//! a side slab when it has more. A single record's key is not stored at all:
+//! it is the record's source (or target), read from the [`RecordTable`]
+//! without a lock. A list stores its key and (other endpoint, id) pairs, so
+//! listing a fan-out reads nothing else. The table is grouped by model
+//! association (a vector indexed by [`AssocKey`]), so a scan of one model
+//! association touches only its own entries.
 //!
 //! Lists ascend because records are appended under the shard lock that owns
 //! the key, and ids are allocated under that same lock.
@@ -58,30 +59,25 @@ fn hash(inst: i64) -> u64 {
     (m as u64) ^ ((m >> 64) as u64)
 }
 
+/// A list of two or more records of one key: the key itself (so probing
+/// never reads the record table for it) and the postings, ascending by id.
+#[derive(Default)]
+struct List {
+    inst: i64,
+    postings: Vec<Posting>,
+}
+
 /// The lists of one model association in one role.
 #[derive(Default)]
 struct AssocLists {
     table: HashTable<i64>,
-    /// Lists of two or more ids; `free` holds the indexes of empty ones.
-    many: Vec<Vec<i64>>,
+    /// Lists of two or more records; `free` holds the indexes of empty ones.
+    many: Vec<List>,
     free: Vec<usize>,
 }
 
 fn list_index(entry: i64) -> Option<usize> {
     (entry < 0).then(|| (-(entry + 1)) as usize)
-}
-
-impl AssocLists {
-    fn ids<'a>(&'a self, entry: &'a i64) -> &'a [i64] {
-        match list_index(*entry) {
-            Some(n) => &self.many[n],
-            None => std::slice::from_ref(entry),
-        }
-    }
-
-    fn head(many: &[Vec<i64>], entry: i64) -> i64 {
-        list_index(entry).map_or(entry, |n| many[n][0])
-    }
 }
 
 /// Posting lists of one role in one shard.
@@ -100,35 +96,67 @@ impl std::fmt::Debug for PostingMap {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Repr<'a> {
+    Empty,
+    /// One record: its id (the other endpoint is read from the table).
+    One(i64),
+    Many(&'a [Posting]),
+}
+
 /// The records of one key, with what is needed to read their endpoints.
 #[derive(Clone, Copy)]
 pub(crate) struct Postings<'a> {
-    ids: &'a [i64],
+    repr: Repr<'a>,
     role: Role,
     records: &'a RecordTable,
 }
 
 impl<'a> Postings<'a> {
-    /// The record ids, ascending.
-    pub(crate) fn ids(&self) -> &'a [i64] {
-        self.ids
-    }
-
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        match self.repr {
+            Repr::Empty => 0,
+            Repr::One(_) => 1,
+            Repr::Many(list) => list.len(),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        matches!(self.repr, Repr::Empty)
     }
 
     /// (other endpoint, id) of each record, in id order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Posting> + 'a {
-        let (role, records) = (self.role, self.records);
-        self.ids.iter().map(move |&id| Posting {
-            other: role.other(records.fields(id)),
-            id,
-        })
+        let one = match self.repr {
+            Repr::One(id) => Some(Posting {
+                other: self.role.other(self.records.fields(id)),
+                id,
+            }),
+            _ => None,
+        };
+        let many = match self.repr {
+            Repr::Many(list) => list,
+            _ => &[],
+        };
+        one.into_iter().chain(many.iter().copied())
+    }
+
+    /// Whether record `id` is in the list.
+    pub(crate) fn contains(&self, id: i64) -> bool {
+        match self.repr {
+            Repr::Empty => false,
+            Repr::One(one) => one == id,
+            Repr::Many(list) => list.binary_search_by_key(&id, |p| p.id).is_ok(),
+        }
+    }
+}
+
+/// The key of a table entry: for a single record, its endpoint in `role`,
+/// read from the record table; for a list, stored with it.
+fn key_of(role: Role, records: &RecordTable, many: &[List], entry: i64) -> i64 {
+    match list_index(entry) {
+        Some(n) => many[n].inst,
+        None => role.key(records.fields(entry)),
     }
 }
 
@@ -141,45 +169,71 @@ impl PostingMap {
         }
     }
 
-    /// The records where `inst` plays this role in `assoc`, in id order.
-    pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
-        let ids = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
-            let (role, records) = (self.role, &*self.records);
-            let found = lists.table.find(hash(inst), |&e| {
-                role.key(records.fields(AssocLists::head(&lists.many, e))) == inst
-            })?;
-            Some(lists.ids(found))
-        });
+    fn postings<'a>(&'a self, lists: &'a AssocLists, entry: i64) -> Postings<'a> {
+        let repr = match list_index(entry) {
+            Some(n) => Repr::Many(&lists.many[n].postings),
+            None => Repr::One(entry),
+        };
         Postings {
-            ids: ids.unwrap_or(&[]),
+            repr,
             role: self.role,
             records: &self.records,
         }
     }
 
-    /// Appends record `id`, already published in the record table; its id
-    /// must exceed every id already in the list.
-    pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, id: i64) {
+    /// The records where `inst` plays this role in `assoc`, in id order.
+    pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
+        let (role, records) = (self.role, &*self.records);
+        let found = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
+            let entry = lists.table.find(hash(inst), |&e| {
+                key_of(role, records, &lists.many, e) == inst
+            })?;
+            Some(self.postings(lists, *entry))
+        });
+        found.unwrap_or(Postings {
+            repr: Repr::Empty,
+            role,
+            records,
+        })
+    }
+
+    /// Appends record `id` (already published in the record table, with
+    /// `other` as its other endpoint); its id must exceed every id already
+    /// in the list.
+    pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, posting: Posting) {
         let index = assoc.0 as usize;
         if self.by_assoc.len() <= index {
             self.by_assoc.resize_with(index + 1, AssocLists::default);
         }
         let (role, records) = (self.role, &*self.records);
         let AssocLists { table, many, free } = &mut self.by_assoc[index];
-        let key_of =
-            |many: &[Vec<i64>], e: i64| role.key(records.fields(AssocLists::head(many, e)));
-        let found = table.find_mut(hash(inst), |&e| key_of(many, e) == inst);
+        let found = table.find_mut(hash(inst), |&e| key_of(role, records, many, e) == inst);
         let Some(entry) = found else {
-            table.insert_unique(hash(inst), id, |&e| hash(key_of(many, e)));
+            table.insert_unique(hash(inst), posting.id, |&e| {
+                hash(key_of(role, records, many, e))
+            });
             return;
         };
         if let Some(n) = list_index(*entry) {
-            debug_assert!(many[n].last().is_none_or(|&last| last < id));
-            many[n].push(id);
+            let list = &mut many[n].postings;
+            debug_assert!(list.last().is_none_or(|last| last.id < posting.id));
+            if list.len() == list.capacity() {
+                // Grow by half, not double: a quarter less slack on average,
+                // which matters at 16 bytes a posting.
+                list.reserve_exact((list.len() / 2).max(2));
+            }
+            list.push(posting);
             return;
         }
-        debug_assert!(*entry < id);
-        let list = vec![*entry, id];
+        let first = Posting {
+            other: role.other(records.fields(*entry)),
+            id: *entry,
+        };
+        debug_assert!(first.id < posting.id);
+        let list = List {
+            inst,
+            postings: vec![first, posting],
+        };
         let n = if let Some(n) = free.pop() {
             many[n] = list;
             n
@@ -197,9 +251,8 @@ impl PostingMap {
         let Some(AssocLists { table, many, free }) = self.by_assoc.get_mut(assoc.0 as usize) else {
             return false;
         };
-        let key_of =
-            |many: &[Vec<i64>], e: i64| role.key(records.fields(AssocLists::head(many, e)));
-        let Ok(mut entry) = table.find_entry(hash(inst), |&e| key_of(many, e) == inst) else {
+        let found = table.find_entry(hash(inst), |&e| key_of(role, records, many, e) == inst);
+        let Ok(mut entry) = found else {
             return false;
         };
         let Some(n) = list_index(*entry.get()) else {
@@ -209,15 +262,15 @@ impl PostingMap {
             }
             return false;
         };
-        let list = &mut many[n];
-        let Ok(pos) = list.binary_search(&id) else {
+        let list = &mut many[n].postings;
+        let Ok(pos) = list.binary_search_by_key(&id, |p| p.id) else {
             return false;
         };
         list.remove(pos);
         if list.len() == 1 {
             // Back inline, in place: the key (so the hash) is unchanged.
-            *entry.get_mut() = list[0];
-            *list = Vec::new();
+            *entry.get_mut() = list[0].id;
+            many[n] = List::default();
             free.push(n);
         }
         true
@@ -230,10 +283,9 @@ impl PostingMap {
             .get(assoc.0 as usize)
             .into_iter()
             .flat_map(move |lists| {
-                lists.table.iter().map(move |e| {
-                    let ids = lists.ids(e);
-                    let inst = role.key(records.fields(ids[0]));
-                    (inst, Postings { ids, role, records })
+                lists.table.iter().map(move |&e| {
+                    let inst = key_of(role, records, &lists.many, e);
+                    (inst, self.postings(lists, e))
                 })
             })
     }
@@ -282,17 +334,30 @@ mod tests {
         }
     }
 
+    fn ids(p: Postings<'_>) -> Vec<i64> {
+        p.iter().map(|p| p.id).collect()
+    }
+
+    fn push(map: &mut PostingMap, records: &RecordTable, id: i64) {
+        let r = records.fields(id);
+        let (inst, other) = match map.role {
+            Role::Source => (r.src, r.dst),
+            Role::Target => (r.dst, r.src),
+        };
+        map.push(r.assoc, inst, Posting { other, id });
+    }
+
     #[test]
     fn push_find_remove_keeps_order_inlines_and_drops_empty_lists() {
         let records = Arc::new(RecordTable::default());
         setup(&records, &[(1, 1, 5), (2, 1, 6), (3, 1, 7), (4, 2, 5)]);
         let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
         let a = AssocKey(0);
-        for (id, src) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
-            out.push(a, src, id);
+        for id in 1..=4 {
+            push(&mut out, &records, id);
         }
-        assert_eq!(out.get(a, 1).ids(), &[1, 2, 3]);
-        assert_eq!(out.get(a, 2).ids(), &[4]);
+        assert_eq!(ids(out.get(a, 1)), [1, 2, 3]);
+        assert_eq!(ids(out.get(a, 2)), [4]);
         assert!(out.remove(a, 1, 2));
         assert!(!out.remove(a, 1, 2));
         let got: Vec<Posting> = out.get(a, 1).iter().collect();
@@ -301,7 +366,8 @@ mod tests {
             [Posting { other: 5, id: 1 }, Posting { other: 7, id: 3 }]
         );
         assert!(out.remove(a, 1, 1));
-        assert_eq!(out.get(a, 1).ids(), &[3], "a list of one goes back inline");
+        assert_eq!(ids(out.get(a, 1)), [3], "a list of one goes back inline");
+        assert!(out.get(a, 1).contains(3) && !out.get(a, 1).contains(1));
         assert!(out.remove(a, 1, 3) && out.remove(a, 2, 4));
         assert_eq!(out.iter().count(), 0);
         assert!(out.get(AssocKey(9), 1).is_empty());
@@ -315,13 +381,12 @@ mod tests {
         let mut inn = PostingMap::new(Role::Target, Arc::clone(&records));
         let a = AssocKey(0);
         for id in 1..=4 {
-            let r = records.fields(id);
-            out.push(a, r.src, id);
-            inn.push(a, r.dst, id);
+            push(&mut out, &records, id);
+            push(&mut inn, &records, id);
         }
         assert_eq!(find_triple(out.get(a, 1), inn.get(a, 6), 1, 6), Some(2));
         assert_eq!(find_triple(out.get(a, 2), inn.get(a, 5), 2, 5), None);
-        assert_eq!(inn.get(a, 6).ids(), &[2, 3, 4]);
+        assert_eq!(ids(inn.get(a, 6)), [2, 3, 4]);
     }
 
     #[test]
@@ -341,19 +406,21 @@ mod tests {
                         dst: round,
                     },
                 );
-                out.push(a, src, id);
+                push(&mut out, &records, id);
             }
         }
         for src in (1..=2000).step_by(2) {
-            let ids = out.get(a, src).ids().to_vec();
-            assert_eq!(ids.len(), 3);
-            for i in ids {
+            for i in ids(out.get(a, src)) {
                 assert!(out.remove(a, src, i));
             }
         }
         assert_eq!(out.iter().count(), 1000);
         for src in (2..=2000).step_by(2) {
-            assert_eq!(out.get(a, src).len(), 3);
+            assert_eq!(ids(out.get(a, src)).len(), 3);
+            assert_eq!(
+                out.get(a, src).iter().map(|p| p.other).collect::<Vec<_>>(),
+                [0, 1, 2]
+            );
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Ids are handed out densely from 1, so a record's slot is found by
 //! arithmetic: three levels (4096 × 4096 × 4096 slots, allocated on first
-//! use) cover ids up to 2³⁶ − 1. A slot is three atomic words: the model
-//! association and a state (empty, live, dead), the source and the target.
+//! use) cover ids up to 2³⁶ − 1. A slot is 20 bytes of atomic words: the
+//! model association and a state (empty, live, dead), the source and the
+//! target.
 //!
 //! A slot is written once, by the insert that owns its id, while that insert
 //! holds the shard locks of both endpoints; its fields never change after,
@@ -15,12 +16,12 @@
 //! * `get` by id takes no lock at all: it reads the state with `Acquire`,
 //!   pairing with the `Release` store that published the slot.
 //!
-//! The price: a deleted record's slot (24 bytes) is not reclaimed.
+//! The price: a deleted record's slot (20 bytes) is not reclaimed.
 
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::sync::{AtomicI64, AtomicU64, AtomicUsize};
+use crate::sync::{AtomicU32, AtomicUsize};
 
 use crate::keys::AssocKey;
 
@@ -43,24 +44,31 @@ const MASK: u64 = LEVEL as u64 - 1;
 /// The largest record id the table can hold.
 pub(crate) const MAX_RECORD_ID: i64 = (1 << (3 * LEVEL_BITS)) - 1;
 
-const EMPTY: u64 = 0;
-const LIVE: u64 = 1;
-const DEAD: u64 = 2;
-const STATE_MASK: u64 = 3;
+const EMPTY: u32 = 0;
+const LIVE: u32 = 1;
+const DEAD: u32 = 2;
+const STATE_MASK: u32 = 3;
+
+/// The largest model association key a slot can hold (30 bits; the other
+/// two hold the state).
+pub(crate) const MAX_ASSOC_KEY: u32 = (1 << 30) - 1;
 
 struct Slot {
-    /// `assoc << 32 | state`.
-    meta: AtomicU64,
-    src: AtomicI64,
-    dst: AtomicI64,
+    /// `assoc << 2 | state`.
+    meta: AtomicU32,
+    /// The endpoints as 32-bit halves: 20 bytes a slot instead of 24. A
+    /// slot is written once before its `Release` publication, so the halves
+    /// are never read torn.
+    src: [AtomicU32; 2],
+    dst: [AtomicU32; 2],
 }
 
 impl Slot {
     fn new() -> Slot {
         Slot {
-            meta: AtomicU64::new(EMPTY),
-            src: AtomicI64::new(0),
-            dst: AtomicI64::new(0),
+            meta: AtomicU32::new(EMPTY),
+            src: [AtomicU32::new(0), AtomicU32::new(0)],
+            dst: [AtomicU32::new(0), AtomicU32::new(0)],
         }
     }
 }
@@ -126,10 +134,9 @@ impl RecordTable {
         let Some(slot) = self.slot_or_alloc(id) else {
             return;
         };
-        slot.src.store(rec.src, Ordering::Relaxed);
-        slot.dst.store(rec.dst, Ordering::Relaxed);
-        slot.meta
-            .store(u64::from(rec.assoc.0) << 32 | LIVE, Ordering::Release);
+        store_i64(&slot.src, rec.src);
+        store_i64(&slot.dst, rec.dst);
+        slot.meta.store(rec.assoc.0 << 2 | LIVE, Ordering::Release);
         self.live.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -169,11 +176,38 @@ impl RecordTable {
         self.live.load(Ordering::Relaxed)
     }
 
+    /// Calls `f` on every live record with an id up to `last`, in id order,
+    /// walking the table chunk by chunk (sequential memory).
+    pub(crate) fn scan(&self, last: i64, mut f: impl FnMut(i64, StoredRecord)) {
+        let last = last.min(MAX_RECORD_ID);
+        if last < 1 {
+            return;
+        }
+        let chunks = (last as u64 >> LEVEL_BITS) as usize;
+        for c in 0..=chunks {
+            let (t, m) = (c >> LEVEL_BITS, c & (LEVEL - 1));
+            let Some(chunk) = self.top[t].get().and_then(|middle| middle[m].get()) else {
+                continue;
+            };
+            let base = (c as i64) << LEVEL_BITS;
+            for (s, slot) in chunk.iter().enumerate() {
+                let id = base + s as i64;
+                if id > last {
+                    return;
+                }
+                let meta = slot.meta.load(Ordering::Acquire);
+                if meta & STATE_MASK == LIVE {
+                    f(id, fields(slot, meta));
+                }
+            }
+        }
+    }
+
     /// Every live record with an id up to `last`, for invariant checks.
     pub(crate) fn snapshot(&self, last: i64) -> Vec<(i64, StoredRecord)> {
-        (1..=last.min(MAX_RECORD_ID))
-            .filter_map(|id| Some((id, self.get(id)?)))
-            .collect()
+        let mut all = Vec::new();
+        self.scan(last, |id, rec| all.push((id, rec)));
+        all
     }
 
     /// Whether slot `id` was ever written but is not live.
@@ -184,13 +218,25 @@ impl RecordTable {
     }
 }
 
-fn fields(slot: &Slot, meta: u64) -> StoredRecord {
+fn fields(slot: &Slot, meta: u32) -> StoredRecord {
     debug_assert_ne!(meta & STATE_MASK, EMPTY, "reading an unwritten slot");
     StoredRecord {
-        assoc: AssocKey((meta >> 32) as u32),
-        src: slot.src.load(Ordering::Relaxed),
-        dst: slot.dst.load(Ordering::Relaxed),
+        assoc: AssocKey(meta >> 2),
+        src: load_i64(&slot.src),
+        dst: load_i64(&slot.dst),
     }
+}
+
+fn store_i64(halves: &[AtomicU32; 2], value: i64) {
+    let v = value as u64;
+    halves[0].store(v as u32, Ordering::Relaxed);
+    halves[1].store((v >> 32) as u32, Ordering::Relaxed);
+}
+
+fn load_i64(halves: &[AtomicU32; 2]) -> i64 {
+    let lo = u64::from(halves[0].load(Ordering::Relaxed));
+    let hi = u64::from(halves[1].load(Ordering::Relaxed));
+    (hi << 32 | lo) as i64
 }
 
 #[cfg(test)]

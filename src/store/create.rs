@@ -5,7 +5,7 @@ use super::Store;
 use super::locks::WriteSet;
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::{StoredRecord, find_triple};
+use crate::index::{Posting, StoredRecord, find_triple};
 use crate::kind::MAINLINE;
 use crate::mapping;
 
@@ -81,9 +81,13 @@ impl Store {
     pub(super) fn link(&self, set: &mut WriteSet<'_>, a: &AssocEntry, src: i64, dst: i64, id: i64) {
         self.records.insert(id, record(a, src, dst));
         let s = self.shard_index(src);
-        set.get_mut(s).out.push(a.key, src, id);
+        set.get_mut(s)
+            .out
+            .push(a.key, src, Posting { other: dst, id });
         let d = self.shard_index(dst);
-        set.get_mut(d).inn.push(a.key, dst, id);
+        set.get_mut(d)
+            .inn
+            .push(a.key, dst, Posting { other: src, id });
     }
 
     /// Removes record `id` from both posting lists and marks it dead; the

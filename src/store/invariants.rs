@@ -57,12 +57,12 @@ impl Store {
             *live.entry(rec.assoc).or_default() += 1;
             let s = shards.get(self.shard_index(rec.src));
             let d = shards.get(self.shard_index(rec.dst));
-            if !s.out.get(rec.assoc, rec.src).ids().contains(&id) {
+            if !s.out.get(rec.assoc, rec.src).contains(id) {
                 return Err(format!(
                     "record {id}: missing from its source's posting list"
                 ));
             }
-            if !d.inn.get(rec.assoc, rec.dst).ids().contains(&id) {
+            if !d.inn.get(rec.assoc, rec.dst).contains(id) {
                 return Err(format!(
                     "record {id}: missing from its target's posting list"
                 ));
@@ -118,7 +118,12 @@ impl Store {
             if self.shard_index(inst) != index {
                 return Err(format!("posting list of {inst} in shard {index}"));
             }
-            if list.is_empty() || list.ids().windows(2).any(|w| w[0] >= w[1]) {
+            if list.is_empty()
+                || list
+                    .iter()
+                    .zip(list.iter().skip(1))
+                    .any(|(a, b)| a.id >= b.id)
+            {
                 return Err(format!("posting list of {inst} empty or out of order"));
             }
             let limit = match catalog.entry(assoc).map(|a| a.mapping) {

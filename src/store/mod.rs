@@ -77,6 +77,7 @@ mod cascade;
 mod create;
 mod definitions;
 mod delete;
+mod edges;
 mod graph;
 mod instance_delete;
 mod instances;
@@ -96,6 +97,7 @@ use crate::models::Models;
 use crate::sync::{AtomicI64, AtomicU64, RwLock};
 
 pub use cascade::CascadeOutcome;
+pub use edges::Edge;
 
 /// The default batch limit, bk-cmdb's (and the wire's) 200.
 pub const DEFAULT_BATCH_LIMIT: usize = 200;

@@ -120,16 +120,9 @@ impl Store {
                 }
             }
         } else {
-            let set = self.read_all();
-            for (_, shard) in set.all() {
-                for a in &assocs {
-                    for (src, list) in shard.out.iter_assoc(a.key) {
-                        for p in list.iter() {
-                            push(render(a, src, p.other, p.id));
-                        }
-                    }
-                }
-            }
+            let owned: Vec<Arc<AssocEntry>> = assocs.iter().map(|a| Arc::clone(a)).collect();
+            self.scan_assocs(&owned, |a, id, src, dst| push(render(a, src, dst, id)));
+            return found;
         }
         found.sort_unstable_by_key(|r| r.id);
         found

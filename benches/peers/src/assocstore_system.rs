@@ -1,14 +1,18 @@
 //! assocstore, driven only through its public API.
 
-use assocstore::{BatchCreate, Condition, NewModelAssociation, Store};
-use serde_json::json;
+use std::cell::RefCell;
+
+use assocstore::{BatchCreate, Edge, NewModelAssociation, Store};
 
 use crate::system::{Found, System};
 use crate::workload::{Batch, Mapping, ModelAssoc, Workload};
 
-/// A default [`Store`] (shards: the smallest power of two ≥ 4 × cores).
+/// A default [`Store`] (shards: the smallest power of two ≥ 4 × cores),
+/// read through its allocation-free edge API with one reused buffer, as a
+/// careful user's hot loop would.
 pub struct Assocstore {
     store: Store,
+    buf: RefCell<Vec<Edge>>,
 }
 
 impl Assocstore {
@@ -32,16 +36,19 @@ impl Assocstore {
                 .register_instances(m.name, m.ids())
                 .expect("instances");
         }
-        Assocstore { store }
+        Assocstore {
+            store,
+            buf: RefCell::new(Vec::new()),
+        }
     }
 }
 
-/// Feeds `find_instance_associations` results to `found`.
-fn record(found: &mut Found, records: &[assocstore::InstanceAssociation]) {
+/// Feeds edges to `found`.
+fn record(found: &mut Found, edges: &[Edge]) {
     found.call(
-        records
+        edges
             .iter()
-            .map(|r| (r.id, r.bk_inst_id, r.bk_asst_inst_id)),
+            .map(|e| (e.id, e.bk_inst_id, e.bk_asst_inst_id)),
     );
 }
 
@@ -70,31 +77,26 @@ impl System for Assocstore {
     }
 
     fn by_source(&self, assoc: &ModelAssoc, src: i64, found: &mut Found) {
-        let cond = Condition::from_json(&json!({"bk_obj_asst_id": assoc.name, "bk_inst_id": src}))
-            .expect("valid condition");
-        let records = self
-            .store
-            .find_instance_associations(assoc.src_name, &cond)
-            .expect("find");
-        record(found, &records);
+        let mut buf = self.buf.borrow_mut();
+        self.store
+            .edges_from(&assoc.name, src, &mut buf)
+            .expect("edges");
+        record(found, &buf);
     }
 
     fn by_target(&self, assoc: &ModelAssoc, dst: i64, found: &mut Found) {
-        let cond =
-            Condition::from_json(&json!({"bk_obj_asst_id": assoc.name, "bk_asst_inst_id": dst}))
-                .expect("valid condition");
-        let records = self
-            .store
-            .find_instance_associations(assoc.dst_name, &cond)
-            .expect("find");
-        record(found, &records);
+        let mut buf = self.buf.borrow_mut();
+        self.store
+            .edges_to(&assoc.name, dst, &mut buf)
+            .expect("edges");
+        record(found, &buf);
     }
 
     fn find_by_model(&self, w: &Workload, model: usize, found: &mut Found) {
-        let records = self
-            .store
-            .find_instance_associations(w.models[model].name, &Condition::all())
-            .expect("find");
-        record(found, &records);
+        let mut buf = self.buf.borrow_mut();
+        self.store
+            .edges_of_model(w.models[model].name, &mut buf)
+            .expect("edges");
+        record(found, &buf);
     }
 }
