@@ -141,8 +141,13 @@ impl Catalog {
 
     /// The live model association named `obj_asst_id`.
     pub(crate) fn by_name(&self, obj_asst_id: &str) -> Option<Arc<AssocEntry>> {
+        self.by_name_ref(obj_asst_id).cloned()
+    }
+
+    /// [`Catalog::by_name`], borrowed from the catalog.
+    pub(crate) fn by_name_ref(&self, obj_asst_id: &str) -> Option<&Arc<AssocEntry>> {
         let key = self.by_name.get(obj_asst_id)?;
-        self.assocs.get(key.0 as usize).cloned()
+        self.assocs.get(key.0 as usize)
     }
 
     /// The live model association with record id `id`. Ids and keys are

@@ -12,4 +12,4 @@ mod shard;
 
 pub(crate) use posting::{Posting, PostingMap, Role, find_triple};
 pub(crate) use records::{MAX_ASSOC_KEY, MAX_RECORD_ID, RecordTable, StoredRecord};
-pub(crate) use shard::{InstanceMeta, Shard};
+pub(crate) use shard::Shard;

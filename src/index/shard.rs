@@ -1,18 +1,11 @@
 //! One shard: the posting lists and registry entries of the instance ids that
 //! hash to it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::index::{PostingMap, RecordTable, Role};
 use crate::keys::ModelKey;
-
-/// What the registry keeps about one instance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct InstanceMeta {
-    /// `bk_inst_name`, when one was given.
-    pub(crate) name: Option<Box<str>>,
-}
 
 /// Posting lists in both roles plus the instance registry, for the instance
 /// ids of this shard. Because the shard is chosen by instance id alone, an
@@ -24,8 +17,11 @@ pub(crate) struct Shard {
     pub(crate) out: PostingMap,
     /// (model association, target) → [(source, id)].
     pub(crate) inn: PostingMap,
-    /// (model, instance id) → metadata.
-    pub(crate) instances: HashMap<(ModelKey, i64), InstanceMeta, ahash::RandomState>,
+    /// (model, instance id) of every registered instance: 16-byte entries,
+    /// probed by every create, so kept apart from the names.
+    instances: HashSet<(ModelKey, i64), ahash::RandomState>,
+    /// `bk_inst_name` of the instances registered with one.
+    names: HashMap<(ModelKey, i64), Box<str>, ahash::RandomState>,
 }
 
 impl Shard {
@@ -33,11 +29,38 @@ impl Shard {
         Shard {
             out: PostingMap::new(Role::Source, Arc::clone(records)),
             inn: PostingMap::new(Role::Target, Arc::clone(records)),
-            instances: HashMap::default(),
+            instances: HashSet::default(),
+            names: HashMap::default(),
         }
     }
 
     pub(crate) fn has_instance(&self, model: ModelKey, inst: i64) -> bool {
-        self.instances.contains_key(&(model, inst))
+        self.instances.contains(&(model, inst))
+    }
+
+    /// Registers an instance; `false` if it already was.
+    pub(crate) fn register(&mut self, model: ModelKey, inst: i64, name: Option<&str>) -> bool {
+        if !self.instances.insert((model, inst)) {
+            return false;
+        }
+        if let Some(name) = name {
+            self.names.insert((model, inst), Box::from(name));
+        }
+        true
+    }
+
+    /// Unregisters an instance; `false` if it was not registered.
+    pub(crate) fn unregister(&mut self, model: ModelKey, inst: i64) -> bool {
+        self.names.remove(&(model, inst));
+        self.instances.remove(&(model, inst))
+    }
+
+    pub(crate) fn instance_name(&self, model: ModelKey, inst: i64) -> Option<&str> {
+        self.names.get(&(model, inst)).map(AsRef::as_ref)
+    }
+
+    /// Every registered (model, instance id).
+    pub(crate) fn instances(&self) -> impl Iterator<Item = (ModelKey, i64)> + '_ {
+        self.instances.iter().copied()
     }
 }

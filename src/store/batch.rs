@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Store;
+use super::locks::WriteSet;
 use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
@@ -20,7 +21,19 @@ enum Plan {
     Failed(Error),
 }
 
-/// The items planned so far in this batch, which later items must see.
+/// What the checks of SPEC §3.3 say of one item, first failure winning.
+enum Check {
+    /// The triple exists in the store, with this id.
+    Exists(i64),
+    /// The triple was planned by the earlier item at this index.
+    InBatch(usize),
+    /// Another check failed.
+    Refused(Error),
+    /// Every check passed.
+    Insert,
+}
+
+/// The items planned so far in an atomic batch, which later items must see.
 #[derive(Default)]
 struct Overlay {
     triples: HashMap<(i64, i64), usize, ahash::RandomState>,
@@ -65,49 +78,51 @@ impl Store {
         if assoc.is_deleted() {
             return Err(Error::ModelAssociationNotFound);
         }
+        let repeat = || Error::AssociationAlreadyExists {
+            src_model: assoc.src_name.to_string(),
+            dst_model: assoc.dst_name.to_string(),
+        };
+        if !req.atomic {
+            // One pass: each item is checked against the store, which by
+            // then holds the items inserted before it.
+            let mut items = Vec::with_capacity(req.details.len());
+            let mut created = 0;
+            for &(src, dst) in &req.details {
+                items.push(match self.check_item(&set, &assoc, src, dst, None) {
+                    Check::Exists(id) if req.idempotent => ItemOutcome::Existing(id),
+                    Check::Exists(_) | Check::InBatch(_) => ItemOutcome::Failed(repeat()),
+                    Check::Refused(e) => ItemOutcome::Failed(e),
+                    Check::Insert => {
+                        let id = self.next_ids(1)?;
+                        self.link(&mut set, &assoc, src, dst, id);
+                        created += 1;
+                        ItemOutcome::Created(id)
+                    }
+                });
+            }
+            assoc.add_live(created);
+            return Ok(BatchOutcome { items });
+        }
+        // Atomic: plan every item against the store plus the items planned
+        // before it, then insert all or none.
         let mut overlay = Overlay::default();
         let mut plans = Vec::with_capacity(req.details.len());
         for (i, &(src, dst)) in req.details.iter().enumerate() {
-            let s = set.get(self.shard_index(src));
-            let d = set.get(self.shard_index(dst));
-            let outs = s.out.get(assoc.key, src);
-            let ins = d.inn.get(assoc.key, dst);
-            let repeat = || Error::AssociationAlreadyExists {
-                src_model: assoc.src_name.to_string(),
-                dst_model: assoc.dst_name.to_string(),
-            };
-            let plan = if let Some(id) = find_triple(outs, ins, src, dst) {
-                if req.idempotent {
-                    Plan::Existing(id)
-                } else {
-                    Plan::Failed(repeat())
+            let plan = match self.check_item(&set, &assoc, src, dst, Some(&overlay)) {
+                Check::Exists(id) if req.idempotent => Plan::Existing(id),
+                Check::InBatch(j) if req.idempotent => Plan::SameAs(j),
+                Check::Exists(_) | Check::InBatch(_) => Plan::Failed(repeat()),
+                Check::Refused(e) => Plan::Failed(e),
+                Check::Insert => {
+                    overlay.triples.insert((src, dst), i);
+                    overlay.sources.insert(src);
+                    overlay.targets.insert(dst);
+                    Plan::Insert
                 }
-            } else if let Some(&j) = overlay.triples.get(&(src, dst)) {
-                if req.idempotent {
-                    Plan::SameAs(j)
-                } else {
-                    Plan::Failed(repeat())
-                }
-            } else if !s.has_instance(assoc.src_model, src) {
-                Plan::Failed(Error::SourceInstanceNotFound)
-            } else if !d.has_instance(assoc.dst_model, dst) {
-                Plan::Failed(Error::TargetInstanceNotFound)
-            } else if let Err(e) = mapping::check(
-                assoc.mapping,
-                !outs.is_empty() || overlay.sources.contains(&src),
-                !ins.is_empty() || overlay.targets.contains(&dst),
-            ) {
-                Plan::Failed(e)
-            } else {
-                overlay.triples.insert((src, dst), i);
-                overlay.sources.insert(src);
-                overlay.targets.insert(dst);
-                Plan::Insert
             };
             plans.push(plan);
         }
-        let any_failed = plans.iter().any(|p| matches!(p, Plan::Failed(_)));
-        let commit = !(req.atomic && any_failed);
+        let commit = !plans.iter().any(|p| matches!(p, Plan::Failed(_)));
         let inserts = plans.iter().filter(|p| matches!(p, Plan::Insert)).count();
         let mut next = if commit && inserts > 0 {
             self.next_ids(inserts)?
@@ -137,6 +152,45 @@ impl Store {
             assoc.add_live(inserts as u64);
         }
         Ok(BatchOutcome { items })
+    }
+
+    /// Runs the per-item checks in SPEC order (triple, source, target,
+    /// mapping) against the store and, for an atomic batch, the items
+    /// planned before this one.
+    fn check_item(
+        &self,
+        set: &WriteSet<'_>,
+        assoc: &AssocEntry,
+        src: i64,
+        dst: i64,
+        overlay: Option<&Overlay>,
+    ) -> Check {
+        let s = set.get(self.shard_index(src));
+        let d = set.get(self.shard_index(dst));
+        let outs = s.out.get(assoc.key, src);
+        let ins = d.inn.get(assoc.key, dst);
+        if let Some(id) = find_triple(outs, ins, src, dst) {
+            return Check::Exists(id);
+        }
+        if let Some(&j) = overlay.and_then(|o| o.triples.get(&(src, dst))) {
+            return Check::InBatch(j);
+        }
+        if !s.has_instance(assoc.src_model, src) {
+            return Check::Refused(Error::SourceInstanceNotFound);
+        }
+        if !d.has_instance(assoc.dst_model, dst) {
+            return Check::Refused(Error::TargetInstanceNotFound);
+        }
+        let planned_source = overlay.is_some_and(|o| o.sources.contains(&src));
+        let planned_target = overlay.is_some_and(|o| o.targets.contains(&dst));
+        match mapping::check(
+            assoc.mapping,
+            !outs.is_empty() || planned_source,
+            !ins.is_empty() || planned_target,
+        ) {
+            Ok(()) => Check::Insert,
+            Err(e) => Check::Refused(e),
+        }
     }
 
     /// The whole-request checks, in SPEC order; returns the model association.

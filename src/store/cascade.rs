@@ -130,9 +130,7 @@ impl Store {
             }
             let associations = self.remove_links(&mut set, &assocs, links);
             for &(m, _, inst) in &instances {
-                set.get_mut(self.shard_index(inst))
-                    .instances
-                    .remove(&(m, inst));
+                set.get_mut(self.shard_index(inst)).unregister(m, inst);
             }
             let instances = instances
                 .into_iter()

@@ -49,7 +49,12 @@ impl Store {
         bk_inst_id: i64,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
-        let a = self.assoc_named(bk_obj_asst_id)?;
+        // The catalog stays read-locked (it comes first in the lock order),
+        // which saves cloning the entry on this hot path.
+        let catalog = self.catalog.read();
+        let a = catalog
+            .by_name_ref(bk_obj_asst_id)
+            .ok_or(Error::ModelAssociationNotFound)?;
         out.clear();
         let shard = self.read_one(self.shard_index(bk_inst_id));
         out.extend(shard.out.get(a.key, bk_inst_id).iter().map(|p| Edge {
@@ -72,7 +77,12 @@ impl Store {
         bk_asst_inst_id: i64,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
-        let a = self.assoc_named(bk_obj_asst_id)?;
+        // The catalog stays read-locked (it comes first in the lock order),
+        // which saves cloning the entry on this hot path.
+        let catalog = self.catalog.read();
+        let a = catalog
+            .by_name_ref(bk_obj_asst_id)
+            .ok_or(Error::ModelAssociationNotFound)?;
         out.clear();
         let shard = self.read_one(self.shard_index(bk_asst_inst_id));
         out.extend(shard.inn.get(a.key, bk_asst_inst_id).iter().map(|p| Edge {
@@ -156,12 +166,5 @@ impl Store {
         for (id, i, src, dst) in found {
             f(&assocs[i], id, src, dst);
         }
-    }
-
-    fn assoc_named(&self, bk_obj_asst_id: &str) -> Result<Arc<AssocEntry>> {
-        self.catalog
-            .read()
-            .by_name(bk_obj_asst_id)
-            .ok_or(Error::ModelAssociationNotFound)
     }
 }

@@ -43,8 +43,8 @@ impl View<'_> {
 
     fn name(&self, (model, inst): Node) -> String {
         let shard = self.set.get(self.store.shard_index(inst));
-        let meta = shard.instances.get(&(model, inst));
-        meta.and_then(|m| m.name.as_deref())
+        shard
+            .instance_name(model, inst)
             .unwrap_or_default()
             .to_owned()
     }

@@ -97,7 +97,7 @@ impl Store {
         let mut deleted = 0;
         for &id in &ids {
             let shard = set.get_mut(self.shard_index(id));
-            deleted += usize::from(shard.instances.remove(&(model.key, id)).is_some());
+            deleted += usize::from(shard.unregister(model.key, id));
         }
         Ok(deleted)
     }

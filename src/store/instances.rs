@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::index::InstanceMeta;
 use crate::models::ModelEntry;
 
 impl Store {
@@ -31,17 +30,13 @@ impl Store {
         bk_inst_name: Option<&str>,
     ) -> Result<i64> {
         let model = self.model_for_write(bk_obj_id)?;
-        let meta = InstanceMeta {
-            name: bk_inst_name.map(Box::from),
-        };
         if let Some(id) = bk_inst_id {
             check_inst_id(id)?;
             let mut set = self.write_insts([id]);
             let shard = set.get_mut(self.shard_index(id));
-            if shard.has_instance(model.key, id) {
+            if !shard.register(model.key, id, bk_inst_name) {
                 return Err(Error::duplicated("bk_inst_id"));
             }
-            shard.instances.insert((model.key, id), meta);
             // After the insert: a refused call must not move `max + 1`. An
             // auto id racing this one finds `id` taken and draws again.
             model.observe(id);
@@ -53,8 +48,7 @@ impl Store {
                 .ok_or_else(|| Error::invalid("bk_inst_id"))?;
             let mut set = self.write_insts([id]);
             let shard = set.get_mut(self.shard_index(id));
-            if !shard.has_instance(model.key, id) {
-                shard.instances.insert((model.key, id), meta);
+            if shard.register(model.key, id, bk_inst_name) {
                 return Ok(id);
             }
         }
@@ -95,10 +89,8 @@ impl Store {
             }
         }
         for &id in &ids {
-            let shard = set.get_mut(self.shard_index(id));
-            shard
-                .instances
-                .insert((model.key, id), InstanceMeta::default());
+            set.get_mut(self.shard_index(id))
+                .register(model.key, id, None);
         }
         if let Some(&max) = ids.last() {
             model.observe(max);
@@ -118,8 +110,9 @@ impl Store {
     pub fn instance_name(&self, bk_obj_id: &str, bk_inst_id: i64) -> Option<String> {
         let model = self.models.lookup(bk_obj_id)?;
         let shard = self.read_one(self.shard_index(bk_inst_id));
-        let meta = shard.instances.get(&(model.key, bk_inst_id))?;
-        meta.name.as_deref().map(str::to_owned)
+        shard
+            .instance_name(model.key, bk_inst_id)
+            .map(str::to_owned)
     }
 
     /// The model entry for a write, interned on first use.

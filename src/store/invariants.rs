@@ -86,10 +86,9 @@ impl Store {
         for (index, shard) in shards.all() {
             outs += self.check_postings(index, &shard.out, &records, &catalog, true)?;
             ins += self.check_postings(index, &shard.inn, &records, &catalog, false)?;
-            if let Some(((_, inst), _)) = shard
-                .instances
-                .iter()
-                .find(|((_, inst), _)| self.shard_index(*inst) != index || *inst <= 0)
+            if let Some((_, inst)) = shard
+                .instances()
+                .find(|&(_, inst)| self.shard_index(inst) != index || inst <= 0)
             {
                 return Err(format!("instance {inst} registered in shard {index}"));
             }
