@@ -42,6 +42,12 @@ fn query_corpus_and_artifacts() {
 }
 
 #[test]
+fn ops_corpus_and_artifacts() {
+    let n = replay_all("ops", targets::ops);
+    assert!(n > 0, "no ops seeds found");
+}
+
+#[test]
 fn batch_corpus_and_artifacts() {
     let n = replay_all("batch", targets::batch);
     assert!(n > 0, "no batch seeds found");

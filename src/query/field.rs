@@ -58,6 +58,27 @@ pub(crate) enum FieldValue<'a> {
     Missing,
 }
 
+/// `a` against `f`, exactly (no rounding of `a` to a float), as MongoDB
+/// compares numbers of different types.
+fn compare_int_float(a: i64, f: f64) -> Option<Ordering> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() {
+        return None;
+    }
+    if f >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    // In range, so the conversion is exact.
+    match a.cmp(&(whole as i64)) {
+        Ordering::Equal => 0.0_f64.partial_cmp(&(f - whole)),
+        other => Some(other),
+    }
+}
+
 pub(crate) fn equals(actual: FieldValue<'_>, v: &Value) -> bool {
     compare(actual, v) == Some(Ordering::Equal)
 }
@@ -67,9 +88,11 @@ pub(crate) fn compare(actual: FieldValue<'_>, v: &Value) -> Option<Ordering> {
     match (actual, v) {
         (FieldValue::Missing, Value::Null) => Some(Ordering::Equal),
         (FieldValue::Str(a), Value::String(b)) => Some(a.cmp(b.as_str())),
-        (FieldValue::Int(a), Value::Number(n)) => match n.as_i64() {
-            Some(b) => Some(a.cmp(&b)),
-            None => (a as f64).partial_cmp(&n.as_f64()?),
+        (FieldValue::Int(a), Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+            (Some(b), _) => Some(a.cmp(&b)),
+            // Above i64::MAX: larger than any record field.
+            (None, Some(_)) => Some(Ordering::Less),
+            (None, None) => compare_int_float(a, n.as_f64()?),
         },
         _ => None,
     }

@@ -53,12 +53,13 @@ fn intersect<T: Ord>(known: &mut Option<Vec<T>>, mut values: Vec<T>) {
     });
 }
 
-/// An integer equal (as MongoDB compares) to `v`, if there is one.
+/// The integer equal (as MongoDB compares, exactly) to `v`, if there is one.
 pub(crate) fn exact_int(v: &Value) -> Option<i64> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let n = v.as_number()?;
     n.as_i64().or_else(|| {
         let f = n.as_f64()?;
-        (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+        (f.fract() == 0.0 && (-TWO_63..TWO_63).contains(&f)).then_some(f as i64)
     })
 }
 

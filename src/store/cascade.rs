@@ -95,7 +95,11 @@ impl Store {
                     .filter(|(_, a)| a.touches(m))
                     .map(|(k, a)| (*k, Arc::clone(a)))
                     .collect();
-                for link in self.links_of(&set, &touching, m, &[inst]) {
+                let mut reached = self.links_of(&set, &touching, m, &[inst]);
+                // Follow links in record id order, so the outcome lists
+                // instances in one order, run after run.
+                reached.sort_unstable_by_key(|l| l.id);
+                for link in reached {
                     let a = &touching[&link.rec.assoc];
                     let follow = match a.on_delete {
                         OnDelete::DeleteSrc => !link.as_source,

@@ -124,9 +124,10 @@ impl Store {
     /// Calls `f(assoc, id, src, dst)` on every record of `assocs`, in id
     /// order, under one consistent snapshot (every shard read-locked).
     ///
-    /// When those model associations hold a large share of all records, it
-    /// walks the record table in id order (sequential memory, no sort);
-    /// otherwise it walks their posting lists and sorts.
+    /// When those model associations hold a large share of all the ids ever
+    /// handed out, it walks the record table in id order (sequential memory,
+    /// no sort); otherwise (few of them, or a table full of deleted slots) it
+    /// walks their posting lists and sorts.
     pub(super) fn scan_assocs(
         &self,
         assocs: &[Arc<AssocEntry>],
@@ -137,9 +138,9 @@ impl Store {
         }
         let set = self.read_all();
         let wanted: u64 = assocs.iter().map(|a| a.live()).sum();
-        let total = self.records.len() as u64;
-        if wanted.saturating_mul(8) >= total {
-            let last = self.last_id.load(std::sync::atomic::Ordering::Acquire);
+        // The table walk costs every slot ever handed out, dead ones too.
+        let last = self.last_id.load(std::sync::atomic::Ordering::Acquire);
+        if wanted.saturating_mul(8) >= last as u64 {
             let max_key = assocs.iter().map(|a| a.key.0 as usize).max().unwrap_or(0);
             let mut by_key: Vec<Option<&AssocEntry>> = vec![None; max_key + 1];
             for a in assocs {

@@ -5,6 +5,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use arbitrary::{Arbitrary, Unstructured};
+
+#[path = "../model/mod.rs"]
+mod model;
 use assocstore::{
     BatchCreate, Condition, ItemOutcome, Mapping, NewModelAssociation, QueryFilter, Search, Store,
 };
@@ -279,5 +282,23 @@ pub(crate) fn batch(data: &[u8]) {
             Err(_) => assert_eq!(store.len(), before, "refused batch changed the store"),
         }
         store.check_invariants().unwrap();
+    }
+}
+
+/// An arbitrary sequence of [`model::Op`]s, each applied to a fresh store
+/// and to the reference model of SPEC, which must agree at every step.
+pub(crate) fn ops(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(ops) = Vec::<model::Op>::arbitrary(&mut u) else {
+        return;
+    };
+    let shards = if u.arbitrary::<bool>().unwrap_or(false) {
+        1
+    } else {
+        4
+    };
+    let store = Store::builder().shards(shards).build().unwrap();
+    if let Err(e) = model::run_ops(&store, &ops) {
+        panic!("store and model disagree: {e}");
     }
 }

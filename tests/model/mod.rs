@@ -1,0 +1,53 @@
+//! The reference model of SPEC and the one `Op` enum, shared by
+//! `tests/model.rs` (property tests), `tests/stress.rs` (the replay of a
+//! concurrent run), `tests/model_regressions.rs` (named scenarios) and the
+//! fuzz targets (`#[path = "../../tests/model/mod.rs"] mod model;`).
+//!
+//! The model is deliberately naive: vectors scanned from the start, every
+//! check a separate `if` in SPEC's order, messages rendered from SPEC §2's
+//! table. It shares no code with `src/`: it uses the crate's public types
+//! only to call the store (and `Mapping` / `OnDelete` as plain values).
+//! Depends on `assocstore`, `serde_json`, `proptest` and `arbitrary` only.
+//!
+//! | file | what |
+//! |---|---|
+//! | `domain.rs` | the small domains: models, instances, kinds, model associations, fields |
+//! | `op.rs` | the `Op` enum and the JSON of conditions and rules |
+//! | `strategy.rs` | the proptest strategies |
+//! | `reference.rs` | the model's state and writes (SPEC §3.1–§3.3, §3.5) |
+//! | `find.rs`, `rules.rs`, `reads.rs` | the model's reads (SPEC §3.4) |
+//! | `apply.rs` | `apply(store, model, op)` and the full comparison |
+#![allow(dead_code, unused_imports, unreachable_pub)]
+
+mod apply;
+mod domain;
+mod find;
+mod op;
+mod reads;
+mod reference;
+mod rules;
+mod strategy;
+
+pub(crate) use apply::{apply, check_contents, fail_of, outcome_counts, rec_of, same};
+pub(crate) use domain::{
+    ALL_MODELS, AssocPick, FieldPick, InstPick, KindPick, MappingPick, ModelPick, NamePick,
+    OnDeletePick, RecPick, SLOTS, StrPick, TowardsPick,
+};
+pub(crate) use op::{
+    BatchModels, CondPick, FieldsPick, FilterPick, FindArg, FindCond, FindEntry, FindOpPick,
+    IdList, Op, RuleNode, RuleOpPick, RuleVal, SearchBody, SortPick, ValPick,
+};
+pub(crate) use reference::{Assoc, BatchReq, Fail, Item, Model, Rec};
+pub(crate) use strategy::{op_strategy, ops_strategy};
+
+/// Runs `ops` on `store` and a fresh model, comparing after every step.
+///
+/// # Errors
+/// The step, the op and the disagreement.
+pub(crate) fn run_ops(store: &assocstore::Store, ops: &[Op]) -> Result<(), String> {
+    let mut model = Model::new(store.batch_limit());
+    for (i, op) in ops.iter().enumerate() {
+        apply(store, &mut model, op).map_err(|e| format!("step {i}: {op:?}\n{e}"))?;
+    }
+    Ok(())
+}
