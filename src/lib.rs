@@ -40,8 +40,9 @@
 //!
 //! Every method takes `&self` and may be called from any thread. Writes lock
 //! only the shards of the instances they touch, in one global order, so they
-//! cannot deadlock; reads take read locks and never block each other. See the
-//! [`store`] module for the scheme and why it is safe.
+//! cannot deadlock; reads take read locks and never block each other, and a
+//! read by id takes no lock at all. See the [`store`] module for the scheme
+//! and why it is safe.
 //!
 //! ## Limits
 //!
@@ -51,7 +52,9 @@
 //! | ids in one delete-many | 500 |
 //! | shards | a power of two, 1 to 65536 |
 //! | model associations | 2³⁰ over the store's life |
+//! | instance association ids | 1 to 2³⁶ − 1; a deleted one's 20-byte slot is not reclaimed |
 //! | instance ids | 1 to 2⁶³ − 1 |
+//! | replay line nesting | 1,000 levels ([`wire::MAX_JSON_DEPTH`]) |
 //!
 //! ## Differences from bk-cmdb
 //!
