@@ -13,7 +13,7 @@
 //!   by its insert, under the shard locks of both endpoints, and only its
 //!   state changes after (dead on delete). The posting lists hold bare ids and
 //!   read a record's endpoints from it; get-by-id reads it without a lock
-//!   (see [`crate::index`]'s `records` module).
+//!   (see `src/index/records.rs`).
 //! * **Model registry**: interned model ids; a leaf lock.
 //!
 //! # Lock order
