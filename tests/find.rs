@@ -551,3 +551,69 @@ fn find_on_a_one_to_one_self_association_is_bidirectional_once() {
     assert_eq!(ids(&find_all(&store, "vm")), [id]);
     assert_invariants(&store);
 }
+
+/// The allocation-free edge reads return exactly what `find` returns, in the
+/// same order, by source, by target and for a whole model.
+#[test]
+fn edge_reads_agree_with_find() {
+    use assocstore::{Edge, Mapping, NewModelAssociation, Store};
+    let store = Store::new();
+    let defs = [
+        ("a", "run", "b", Mapping::ManyToMany),
+        ("b", "belong", "a", Mapping::OneToMany),
+    ];
+    for (src, kind, dst, mapping) in defs {
+        store
+            .create_model_association(&NewModelAssociation::new(src, kind, dst, mapping))
+            .unwrap();
+    }
+    store.register_instances("a", 1..=5).unwrap();
+    store.register_instances("b", 1..=5).unwrap();
+    for (s, t) in [(1, 2), (1, 3), (2, 3), (5, 1), (1, 1)] {
+        store.create_instance_association("a_run_b", s, t).unwrap();
+    }
+    for (s, t) in [(3, 1), (4, 2)] {
+        store
+            .create_instance_association("b_belong_a", s, t)
+            .unwrap();
+    }
+    let as_edges = |cond: serde_json::Value, model: &str| -> Vec<(i64, i64, i64)> {
+        let cond = assocstore::Condition::from_json(&cond).unwrap();
+        let found = store.find_instance_associations(model, &cond).unwrap();
+        found
+            .iter()
+            .map(|r| (r.id, r.bk_inst_id, r.bk_asst_inst_id))
+            .collect()
+    };
+    let triples = |edges: &[Edge]| -> Vec<(i64, i64, i64)> {
+        edges
+            .iter()
+            .map(|e| (e.id, e.bk_inst_id, e.bk_asst_inst_id))
+            .collect()
+    };
+    let mut edges = Vec::new();
+    store.edges_from("a_run_b", 1, &mut edges).unwrap();
+    assert_eq!(
+        triples(&edges),
+        as_edges(
+            serde_json::json!({"bk_obj_asst_id": "a_run_b", "bk_inst_id": 1}),
+            "a"
+        )
+    );
+    store.edges_to("a_run_b", 3, &mut edges).unwrap();
+    assert_eq!(
+        triples(&edges),
+        as_edges(
+            serde_json::json!({"bk_obj_asst_id": "a_run_b", "bk_asst_inst_id": 3}),
+            "b"
+        )
+    );
+    store.edges_of_model("b", &mut edges).unwrap();
+    assert_eq!(triples(&edges), as_edges(serde_json::json!({}), "b"));
+    assert_eq!(edges.len(), 7);
+    assert_eq!(
+        store.edges_from("nope", 1, &mut edges).unwrap_err().code(),
+        1_101_046
+    );
+    store.check_invariants().unwrap();
+}

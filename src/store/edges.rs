@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::Store;
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
+use crate::index::Role;
 
 /// One association without its names: the record id, its model
 /// association's id (as [`crate::ModelAssociation::id`]), and the endpoints.
@@ -49,21 +50,7 @@ impl Store {
         bk_inst_id: i64,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
-        // The catalog stays read-locked (it comes first in the lock order),
-        // which saves cloning the entry on this hot path.
-        let catalog = self.catalog.read();
-        let a = catalog
-            .by_name_ref(bk_obj_asst_id)
-            .ok_or(Error::ModelAssociationNotFound)?;
-        out.clear();
-        let shard = self.read_one(self.shard_index(bk_inst_id));
-        out.extend(shard.out.get(a.key, bk_inst_id).iter().map(|p| Edge {
-            id: p.id,
-            model_association: a.id,
-            bk_inst_id,
-            bk_asst_inst_id: p.other,
-        }));
-        Ok(())
+        self.edges(bk_obj_asst_id, bk_inst_id, Role::Source, out)
     }
 
     /// Replaces the contents of `out` with the records of model association
@@ -77,6 +64,17 @@ impl Store {
         bk_asst_inst_id: i64,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
+        self.edges(bk_obj_asst_id, bk_asst_inst_id, Role::Target, out)
+    }
+
+    /// The records of `bk_obj_asst_id` where `inst` plays `role`, into `out`.
+    fn edges(
+        &self,
+        bk_obj_asst_id: &str,
+        inst: i64,
+        role: Role,
+        out: &mut Vec<Edge>,
+    ) -> Result<()> {
         // The catalog stays read-locked (it comes first in the lock order),
         // which saves cloning the entry on this hot path.
         let catalog = self.catalog.read();
@@ -84,12 +82,22 @@ impl Store {
             .by_name_ref(bk_obj_asst_id)
             .ok_or(Error::ModelAssociationNotFound)?;
         out.clear();
-        let shard = self.read_one(self.shard_index(bk_asst_inst_id));
-        out.extend(shard.inn.get(a.key, bk_asst_inst_id).iter().map(|p| Edge {
-            id: p.id,
-            model_association: a.id,
-            bk_inst_id: p.other,
-            bk_asst_inst_id,
+        let shard = self.read_one(self.shard_index(inst));
+        let map = match role {
+            Role::Source => &shard.out,
+            Role::Target => &shard.inn,
+        };
+        out.extend(map.get(a.key, inst).iter().map(|p| {
+            let (src, dst) = match role {
+                Role::Source => (inst, p.other),
+                Role::Target => (p.other, inst),
+            };
+            Edge {
+                id: p.id,
+                model_association: a.id,
+                bk_inst_id: src,
+                bk_asst_inst_id: dst,
+            }
         }));
         Ok(())
     }
