@@ -41,7 +41,7 @@
 //! Every method takes `&self` and may be called from any thread. Writes lock
 //! only the shards of the instances they touch, in one global order, so they
 //! cannot deadlock; reads take read locks and never block each other, and a
-//! read by id takes no lock at all. See the [`store`] module for the scheme
+//! read by id takes no shard lock. See the [`store`] module for the scheme
 //! and why it is safe.
 //!
 //! ## Limits
