@@ -26,6 +26,7 @@ mod op;
 mod reads;
 mod reference;
 mod rules;
+pub(crate) use rules::OPERATORS;
 mod strategy;
 
 pub(crate) use apply::{apply, check_contents, fail_of, outcome_counts, rec_of, same};

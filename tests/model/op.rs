@@ -348,31 +348,13 @@ pub(crate) struct RuleOpPick(pub(crate) u8);
 
 impl RuleOpPick {
     pub(crate) fn name(self) -> &'static str {
-        [
-            "equal",
-            "not_equal",
-            "in",
-            "not_in",
-            "less",
-            "less_or_equal",
-            "greater",
-            "greater_or_equal",
-            "begins_with",
-            "not_begins_with",
-            "contains",
-            "not_contains",
-            "ends_with",
-            "not_ends_with",
-            "exist",
-            "not_exist",
-            "is_empty",
-            "is_not_empty",
-            "equal",
-            "in",
-            "like",
-            "datetime_less",
-            "is_null",
-        ][usize::from(self.0) % 23]
+        // The listed operators weigh a little more than the unlisted ones.
+        const UNLISTED: [&str; 5] = ["equal", "in", "like", "datetime_less", "is_null"];
+        let n = usize::from(self.0) % (super::rules::OPERATORS.len() + UNLISTED.len());
+        super::rules::OPERATORS
+            .get(n)
+            .copied()
+            .unwrap_or_else(|| UNLISTED[n - super::rules::OPERATORS.len()])
     }
 }
 

@@ -20,7 +20,8 @@ use serde_json::{Map, Value};
 use super::find::{compare, equal, field_value};
 use super::reference::{Fail, Rec};
 
-const OPERATORS: [&str; 18] = [
+/// The operators SPEC §3.4 lists for the query builder.
+pub(crate) const OPERATORS: [&str; 18] = [
     "equal",
     "not_equal",
     "in",

@@ -109,29 +109,16 @@ const FIELDS: [&str; 9] = [
     "bk_biz_id",
     "_bad",
 ];
-const OPS: [&str; 21] = [
-    "equal",
-    "not_equal",
-    "in",
-    "not_in",
-    "less",
-    "less_or_equal",
-    "greater",
-    "greater_or_equal",
-    "begins_with",
-    "not_begins_with",
-    "contains",
-    "not_contains",
-    "ends_with",
-    "not_ends_with",
-    "exist",
-    "not_exist",
-    "is_empty",
-    "is_not_empty",
-    "between",
-    "is_null",
-    "$eq",
-];
+/// The listed operators, then three SPEC does not list.
+fn op_name(n: u8) -> &'static str {
+    const UNLISTED: [&str; 3] = ["between", "is_null", "$eq"];
+    let listed = &model::OPERATORS;
+    let n = usize::from(n) % (listed.len() + UNLISTED.len());
+    listed
+        .get(n)
+        .copied()
+        .unwrap_or_else(|| UNLISTED[n - listed.len()])
+}
 
 /// Depth beyond which the generator stops nesting (the fuzzer's input, not
 /// the store, would otherwise decide how deep the harness recurses).
@@ -167,7 +154,7 @@ impl RuleNode {
             }
             RuleNode::Atom { field, op, value } => json!({
                 "field": FIELDS[usize::from(*field) % FIELDS.len()],
-                "operator": OPS[usize::from(*op) % OPS.len()],
+                "operator": op_name(*op),
                 "value": value.to_json(depth + 1),
             }),
             RuleNode::Raw(s) => s.to_json(depth + 1),
