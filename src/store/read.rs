@@ -69,12 +69,13 @@ impl Store {
         plan: &Plan,
         keep: impl Fn(&InstanceAssociation) -> bool,
     ) -> Vec<InstanceAssociation> {
-        let assocs: Vec<&Arc<AssocEntry>> = assocs
+        let assocs: Vec<Arc<AssocEntry>> = assocs
             .iter()
             .filter(|a| {
                 let names = plan.obj_asst_ids.as_deref();
                 names.is_none_or(|names| names.iter().any(|n| **n == *a.obj_asst_id))
             })
+            .cloned()
             .collect();
         let mut found = Vec::new();
         let mut push = |rec: InstanceAssociation| {
@@ -120,8 +121,7 @@ impl Store {
                 }
             }
         } else {
-            let owned: Vec<Arc<AssocEntry>> = assocs.iter().map(|a| Arc::clone(a)).collect();
-            self.scan_assocs(&owned, |a, id, src, dst| push(render(a, src, dst, id)));
+            self.scan_assocs(&assocs, |a, id, src, dst| push(render(a, src, dst, id)));
             return found;
         }
         found.sort_unstable_by_key(|r| r.id);
