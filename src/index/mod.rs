@@ -9,6 +9,7 @@
 mod posting;
 mod records;
 mod shard;
+mod tagged;
 
 pub(crate) use posting::{Posting, PostingMap, Role, find_triple};
 pub(crate) use records::{MAX_ASSOC_KEY, MAX_RECORD_ID, RecordTable, StoredRecord};

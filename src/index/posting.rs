@@ -17,8 +17,7 @@
 
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-
+use crate::index::tagged::{TaggedTable, hash};
 use crate::index::{RecordTable, StoredRecord};
 use crate::keys::AssocKey;
 
@@ -52,13 +51,6 @@ impl Role {
     }
 }
 
-/// A folded multiply of the instance id: fast, and good in both the low bits
-/// (bucket) and the high bits (control tag) that the table uses.
-fn hash(inst: i64) -> u64 {
-    let m = u128::from(inst as u64) * 0x9E37_79B9_7F4A_7C15_u128;
-    (m as u64) ^ ((m >> 64) as u64)
-}
-
 /// A list of two or more records of one key: the key itself (so probing
 /// never reads the record table for it) and the postings, ascending by id.
 #[derive(Default)]
@@ -70,7 +62,7 @@ struct List {
 /// The lists of one model association in one role.
 #[derive(Default)]
 struct AssocLists {
-    table: HashTable<i64>,
+    table: TaggedTable,
     /// Lists of two or more records; `free` holds the indexes of empty ones.
     many: Vec<List>,
     free: Vec<usize>,
@@ -185,10 +177,10 @@ impl PostingMap {
     pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
         let (role, records) = (self.role, &*self.records);
         let found = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
-            let entry = lists.table.find(hash(inst), |&e| {
+            let slot = lists.table.find(hash(inst), |e| {
                 key_of(role, records, &lists.many, e) == inst
             })?;
-            Some(self.postings(lists, *entry))
+            Some(self.postings(lists, lists.table.get(slot)))
         });
         found.unwrap_or(Postings {
             repr: Repr::Empty,
@@ -207,14 +199,13 @@ impl PostingMap {
         }
         let (role, records) = (self.role, &*self.records);
         let AssocLists { table, many, free } = &mut self.by_assoc[index];
-        let found = table.find_mut(hash(inst), |&e| key_of(role, records, many, e) == inst);
-        let Some(entry) = found else {
-            table.insert_unique(hash(inst), posting.id, |&e| {
-                hash(key_of(role, records, many, e))
-            });
+        let found = table.find(hash(inst), |e| key_of(role, records, many, e) == inst);
+        let Some(slot) = found else {
+            table.insert(hash(inst), posting.id);
             return;
         };
-        if let Some(n) = list_index(*entry) {
+        let entry = table.get(slot);
+        if let Some(n) = list_index(entry) {
             let list = &mut many[n].postings;
             debug_assert!(list.last().is_none_or(|last| last.id < posting.id));
             if list.len() == list.capacity() {
@@ -226,8 +217,8 @@ impl PostingMap {
             return;
         }
         let first = Posting {
-            other: role.other(records.fields(*entry)),
-            id: *entry,
+            other: role.other(records.fields(entry)),
+            id: entry,
         };
         debug_assert!(first.id < posting.id);
         let list = List {
@@ -241,7 +232,7 @@ impl PostingMap {
             many.push(list);
             many.len() - 1
         };
-        *entry = -(n as i64) - 1;
+        table.set(slot, -(n as i64) - 1);
     }
 
     /// Removes record `id` from the list of (`assoc`, `inst`); `false` if it
@@ -251,13 +242,12 @@ impl PostingMap {
         let Some(AssocLists { table, many, free }) = self.by_assoc.get_mut(assoc.0 as usize) else {
             return false;
         };
-        let found = table.find_entry(hash(inst), |&e| key_of(role, records, many, e) == inst);
-        let Ok(mut entry) = found else {
+        let Some(slot) = table.find(hash(inst), |e| key_of(role, records, many, e) == inst) else {
             return false;
         };
-        let Some(n) = list_index(*entry.get()) else {
-            if *entry.get() == id {
-                entry.remove();
+        let Some(n) = list_index(table.get(slot)) else {
+            if table.get(slot) == id {
+                table.remove(slot);
                 return true;
             }
             return false;
@@ -269,7 +259,7 @@ impl PostingMap {
         list.remove(pos);
         if list.len() == 1 {
             // Back inline, in place: the key (so the hash) is unchanged.
-            *entry.get_mut() = list[0].id;
+            table.set(slot, list[0].id);
             many[n] = List::default();
             free.push(n);
         }
@@ -283,7 +273,7 @@ impl PostingMap {
             .get(assoc.0 as usize)
             .into_iter()
             .flat_map(move |lists| {
-                lists.table.iter().map(move |&e| {
+                lists.table.iter().map(move |e| {
                     let inst = key_of(role, records, &lists.many, e);
                     (inst, self.postings(lists, e))
                 })
