@@ -205,7 +205,7 @@ impl Catalog {
                 limit: MAX_ASSOC_KEY as usize + 1,
             })?;
         let key = AssocKey(key);
-        let id = i64::from(key.0) + 1;
+        let id = key.model_association_id();
         let obj_asst_id: Arc<str> = Arc::from(draft.obj_asst_id);
         self.assocs.push(Arc::new(AssocEntry {
             key,

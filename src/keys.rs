@@ -13,6 +13,15 @@ pub(crate) struct ModelKey(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub(crate) struct AssocKey(pub(crate) u32);
 
+impl AssocKey {
+    /// The id of the model association with this key
+    /// ([`crate::ModelAssociation::id`]): keys are handed out from 0 and ids
+    /// from 1, in the same order.
+    pub(crate) fn model_association_id(self) -> i64 {
+        i64::from(self.0) + 1
+    }
+}
+
 /// The shard (index into a power-of-two array, `mask = len - 1`) that owns
 /// everything about instance id `inst`: its registry entries (in every model)
 /// and its posting lists (in every model association, either role).

@@ -23,6 +23,33 @@ pub struct Edge {
 }
 
 impl Store {
+    /// The record with id `id` as an [`Edge`], if it exists: what
+    /// [`Store::instance_association`] returns, without the names, read
+    /// without taking any lock.
+    ///
+    /// ```
+    /// use assocstore::{Mapping, NewModelAssociation, Store};
+    /// let store = Store::new();
+    /// let a = store.create_model_association(&NewModelAssociation::new("a", "run", "b", Mapping::ManyToMany))?;
+    /// store.register_instances("a", [1])?;
+    /// store.register_instances("b", [2])?;
+    /// let id = store.create_instance_association("a_run_b", 1, 2)?;
+    /// let edge = store.edge(id).unwrap();
+    /// assert_eq!((edge.model_association, edge.bk_inst_id, edge.bk_asst_inst_id), (a, 1, 2));
+    /// assert!(store.edge(id + 1).is_none());
+    /// # Ok::<(), assocstore::Error>(())
+    /// ```
+    #[must_use]
+    pub fn edge(&self, id: i64) -> Option<Edge> {
+        let rec = self.records.get(id)?;
+        Some(Edge {
+            id,
+            model_association: rec.assoc.model_association_id(),
+            bk_inst_id: rec.src,
+            bk_asst_inst_id: rec.dst,
+        })
+    }
+
     /// Replaces the contents of `out` with the records of model association
     /// `bk_obj_asst_id` whose source is `bk_inst_id`, in id order. Reuse one
     /// buffer across calls and the read allocates nothing.

@@ -71,8 +71,8 @@ impl System for Assocstore {
     }
 
     fn get_by_id(&self, id: i64, found: &mut Found) {
-        if let Some(r) = self.store.instance_association(id) {
-            found.call([(r.id, r.bk_inst_id, r.bk_asst_inst_id)]);
+        if let Some(e) = self.store.edge(id) {
+            found.call([(e.id, e.bk_inst_id, e.bk_asst_inst_id)]);
         }
     }
 
