@@ -6,6 +6,8 @@
 //! by every shard's posting maps. The store decides which locks to take;
 //! these types only keep data.
 
+mod instance_set;
+mod linear;
 mod posting;
 mod records;
 mod shard;

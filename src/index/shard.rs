@@ -1,9 +1,10 @@
 //! One shard: the posting lists and registry entries of the instance ids that
 //! hash to it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::index::instance_set::InstanceSet;
 use crate::index::{PostingMap, RecordTable, Role};
 use crate::keys::ModelKey;
 
@@ -17,9 +18,9 @@ pub(crate) struct Shard {
     pub(crate) out: PostingMap,
     /// (model association, target) → [(source, id)].
     pub(crate) inn: PostingMap,
-    /// (model, instance id) of every registered instance: 16-byte entries,
-    /// probed by every create, so kept apart from the names.
-    instances: HashSet<(ModelKey, i64), ahash::RandomState>,
+    /// The registered instance ids of each model (indexed by [`ModelKey`]):
+    /// 8-byte entries, probed by every create, so kept apart from the names.
+    instances: Vec<InstanceSet>,
     /// `bk_inst_name` of the instances registered with one.
     names: HashMap<(ModelKey, i64), Box<str>, ahash::RandomState>,
 }
@@ -29,18 +30,24 @@ impl Shard {
         Shard {
             out: PostingMap::new(Role::Source, Arc::clone(records)),
             inn: PostingMap::new(Role::Target, Arc::clone(records)),
-            instances: HashSet::default(),
+            instances: Vec::new(),
             names: HashMap::default(),
         }
     }
 
     pub(crate) fn has_instance(&self, model: ModelKey, inst: i64) -> bool {
-        self.instances.contains(&(model, inst))
+        self.instances
+            .get(model.0 as usize)
+            .is_some_and(|set| set.contains(inst))
     }
 
     /// Registers an instance; `false` if it already was.
     pub(crate) fn register(&mut self, model: ModelKey, inst: i64, name: Option<&str>) -> bool {
-        if !self.instances.insert((model, inst)) {
+        let index = model.0 as usize;
+        if self.instances.len() <= index {
+            self.instances.resize_with(index + 1, InstanceSet::default);
+        }
+        if !self.instances[index].insert(inst) {
             return false;
         }
         if let Some(name) = name {
@@ -52,7 +59,9 @@ impl Shard {
     /// Unregisters an instance; `false` if it was not registered.
     pub(crate) fn unregister(&mut self, model: ModelKey, inst: i64) -> bool {
         self.names.remove(&(model, inst));
-        self.instances.remove(&(model, inst))
+        self.instances
+            .get_mut(model.0 as usize)
+            .is_some_and(|set| set.remove(inst))
     }
 
     pub(crate) fn instance_name(&self, model: ModelKey, inst: i64) -> Option<&str> {
@@ -61,6 +70,9 @@ impl Shard {
 
     /// Every registered (model, instance id).
     pub(crate) fn instances(&self) -> impl Iterator<Item = (ModelKey, i64)> + '_ {
-        self.instances.iter().copied()
+        self.instances.iter().enumerate().flat_map(|(model, set)| {
+            let model = ModelKey(model as u32);
+            set.iter().map(move |inst| (model, inst))
+        })
     }
 }
