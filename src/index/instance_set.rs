@@ -41,6 +41,11 @@ impl InstanceSet {
         self.slot(inst).is_some()
     }
 
+    /// See [`LinearTable::touch`].
+    pub(crate) fn touch(&self, inst: i64) -> u64 {
+        self.table.touch(hash(inst))
+    }
+
     /// Adds `inst`; `false` if it was there.
     pub(crate) fn insert(&mut self, inst: i64) -> bool {
         if inst == i64::MIN {

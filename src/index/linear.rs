@@ -105,6 +105,17 @@ impl<P: Placement> LinearTable<P> {
         }
     }
 
+    /// The home slot's entry of `hash` (0 for an empty table): one plain
+    /// load with no branch on what it reads, so a loop of them keeps many
+    /// cache misses in flight and warms the lines a later
+    /// [`LinearTable::find`] starts from.
+    pub(crate) fn touch(&self, hash: u64) -> u64 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        self.slots[self.home(hash)]
+    }
+
     /// The entry in `slot` (from [`LinearTable::find`]).
     pub(crate) fn get(&self, slot: usize) -> u64 {
         self.slots[slot]

@@ -189,6 +189,14 @@ impl PostingMap {
         })
     }
 
+    /// Reads the table slot where a lookup of (`assoc`, `inst`) starts; see
+    /// [`crate::index::linear::LinearTable::touch`].
+    pub(crate) fn touch(&self, assoc: AssocKey, inst: i64) -> u64 {
+        self.by_assoc
+            .get(assoc.0 as usize)
+            .map_or(0, |lists| lists.table.touch(hash(inst)))
+    }
+
     /// Appends record `id` (already published in the record table, with
     /// `other` as its other endpoint); its id must exceed every id already
     /// in the list.

@@ -41,6 +41,14 @@ impl Shard {
             .is_some_and(|set| set.contains(inst))
     }
 
+    /// Reads the registry slot where a lookup of (`model`, `inst`) starts;
+    /// see [`crate::index::linear::LinearTable::touch`].
+    pub(crate) fn touch_instance(&self, model: ModelKey, inst: i64) -> u64 {
+        self.instances
+            .get(model.0 as usize)
+            .map_or(0, |set| set.touch(inst))
+    }
+
     /// Registers an instance; `false` if it already was.
     pub(crate) fn register(&mut self, model: ModelKey, inst: i64, name: Option<&str>) -> bool {
         let index = model.0 as usize;

@@ -94,6 +94,11 @@ impl TaggedTable {
             .find(tag, |bits| bits & !PAYLOAD_MASK == tag && eq(decode(bits)))
     }
 
+    /// See [`LinearTable::touch`].
+    pub(crate) fn touch(&self, hash: u64) -> u64 {
+        self.table.touch(hash & !PAYLOAD_MASK)
+    }
+
     /// The payload in `slot` (from [`TaggedTable::find`]).
     pub(crate) fn get(&self, slot: usize) -> i64 {
         decode(self.table.get(slot))

@@ -32,6 +32,16 @@ impl WriteSet<'_> {
             .is_ok()
     }
 
+    /// The held shards by index (`None` where not held), for loops that
+    /// look shards up by instance without a search each time.
+    pub(super) fn dense(&self, shard_count: usize) -> Vec<Option<&Shard>> {
+        let mut dense = vec![None; shard_count];
+        for (i, guard) in &self.guards {
+            dense[*i] = Some(&**guard);
+        }
+        dense
+    }
+
     pub(super) fn get(&self, shard: usize) -> &Shard {
         &self.guards[self.position(shard)].1
     }
