@@ -190,14 +190,11 @@ impl RecordTable {
                 continue;
             };
             let base = (c as i64) << LEVEL_BITS;
-            for (s, slot) in chunk.iter().enumerate() {
-                let id = base + s as i64;
-                if id > last {
-                    return;
-                }
+            let end = chunk.len().min((last - base + 1) as usize);
+            for (s, slot) in chunk[..end].iter().enumerate() {
                 let meta = slot.meta.load(Ordering::Acquire);
                 if meta & STATE_MASK == LIVE {
-                    f(id, fields(slot, meta));
+                    f(base + s as i64, fields(slot, meta));
                 }
             }
         }
