@@ -615,5 +615,24 @@ fn edge_reads_agree_with_find() {
         store.edges_from("nope", 1, &mut edges).unwrap_err().code(),
         1_101_046
     );
+    // By id: the same record as `instance_association`, with the model
+    // association's id; nothing for a deleted, never-created or invalid id.
+    for id in 1..=7 {
+        let record = store.instance_association(id).unwrap();
+        let model_association = store.model_association(&record.bk_obj_asst_id).unwrap().id;
+        assert_eq!(
+            store.edge(id),
+            Some(Edge {
+                id,
+                model_association,
+                bk_inst_id: record.bk_inst_id,
+                bk_asst_inst_id: record.bk_asst_inst_id,
+            })
+        );
+    }
+    assert!(store.delete_instance_association("a", 2).unwrap());
+    for id in [2, 8, 0, -1, i64::MAX] {
+        assert_eq!(store.edge(id), None, "id {id}");
+    }
     store.check_invariants().unwrap();
 }

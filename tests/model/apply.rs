@@ -342,9 +342,24 @@ fn run(store: &Store, model: &mut Model, op: &Op) -> Result<(), String> {
         }
         Op::Get { id } => {
             let id = id.resolve(&model.record_ids(), model.last_id);
+            let record = store.instance_association(id);
+            // The lock-free edge read names the same record.
+            let edge = store
+                .edge(id)
+                .map(|e| (e.id, e.model_association, e.bk_inst_id, e.bk_asst_inst_id));
+            let want = record.as_ref().map(|r| {
+                let a = store.model_association(&r.bk_obj_asst_id);
+                (
+                    r.id,
+                    a.map_or(-1, |a| a.id),
+                    r.bk_inst_id,
+                    r.bk_asst_inst_id,
+                )
+            });
+            equal("edge", edge, want)?;
             equal(
                 "instance_association",
-                store.instance_association(id).as_ref().map(rec_of),
+                record.as_ref().map(rec_of),
                 model.get(id),
             )
         }
