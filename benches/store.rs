@@ -92,6 +92,12 @@ fn lookups(c: &mut Criterion) {
             black_box(store.instance_association(id))
         });
     });
+    group.bench_function("edge_by_id", |b| {
+        b.iter(|| {
+            id = id % (3 * HOSTS) + 1;
+            black_box(store.edge(id))
+        });
+    });
     let mut edges: Vec<Edge> = Vec::new();
     let mut k = 0i64;
     group.bench_function("by_source", |b| {

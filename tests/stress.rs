@@ -20,9 +20,10 @@
 //! And one scenario the tier-2 run found: whole-model reads must cost what
 //! the live records cost, not every record ever created.
 //!
-//! A watchdog thread asks `parking_lot`'s deadlock detector every 100 ms and
-//! aborts with the deadlocked threads' backtraces instead of hanging; it
-//! also aborts a run that makes no progress for a long time.
+//! A watchdog thread aborts a run that makes no progress for a long time
+//! instead of letting it hang; with the `deadlock-detection` feature (as
+//! `.ci/run` runs it) it also asks `parking_lot`'s deadlock detector every
+//! 100 ms and aborts at once with the deadlocked threads' backtraces.
 //!
 //! Tier 1: K = 4, 20,000 operations per thread. Tier 2 (`--ignored`): K = 8,
 //! 1,000,000 per thread. `ASSOC_STRESS_THREADS`, `ASSOC_STRESS_OPS` and
@@ -33,7 +34,6 @@
 mod model;
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -97,6 +97,32 @@ struct Watchdog {
     handle: Option<thread::JoinHandle<()>>,
 }
 
+/// Aborts, with the threads' backtraces, if `parking_lot` sees a deadlock.
+#[cfg(feature = "deadlock-detection")]
+fn report_deadlocks(name: &str) {
+    use std::fmt::Write as _;
+    let deadlocks = parking_lot::deadlock::check_deadlock();
+    if !deadlocks.is_empty() {
+        let mut report = format!("stress [{name}]: {} deadlock(s)\n", deadlocks.len());
+        for (i, threads) in deadlocks.iter().enumerate() {
+            for t in threads {
+                let _ = write!(
+                    report,
+                    "deadlock {i}, thread {:?}:\n{:?}\n",
+                    t.thread_id(),
+                    t.backtrace()
+                );
+            }
+        }
+        let _ = std::io::stderr().write_all(report.as_bytes());
+        std::process::abort();
+    }
+}
+
+/// Without the detector, a deadlock shows as a stall (see [`Watchdog`]).
+#[cfg(not(feature = "deadlock-detection"))]
+fn report_deadlocks(_name: &str) {}
+
 impl Watchdog {
     fn start(name: &str, progress: Arc<AtomicU64>, stall: Duration) -> Watchdog {
         let done = Arc::new(AtomicBool::new(false));
@@ -106,22 +132,7 @@ impl Watchdog {
             let mut last = (progress.load(Ordering::Relaxed), Instant::now());
             while !stop.load(Ordering::Relaxed) {
                 thread::sleep(Duration::from_millis(100));
-                let deadlocks = parking_lot::deadlock::check_deadlock();
-                if !deadlocks.is_empty() {
-                    let mut report = format!("stress [{name}]: {} deadlock(s)\n", deadlocks.len());
-                    for (i, threads) in deadlocks.iter().enumerate() {
-                        for t in threads {
-                            let _ = write!(
-                                report,
-                                "deadlock {i}, thread {:?}:\n{:?}\n",
-                                t.thread_id(),
-                                t.backtrace()
-                            );
-                        }
-                    }
-                    let _ = std::io::stderr().write_all(report.as_bytes());
-                    std::process::abort();
-                }
+                report_deadlocks(&name);
                 let now = progress.load(Ordering::Relaxed);
                 if now != last.0 {
                     last = (now, Instant::now());
