@@ -28,6 +28,8 @@
 //! Payloads are `i64`s as the posting maps use them: a positive record id
 //! (below 2³⁶) or `-(n + 1)` for list `n` (`n` below 2³⁶).
 
+use std::sync::OnceLock;
+
 use super::linear::{LinearTable, Placement};
 
 /// Bits of an entry holding the payload.
@@ -37,13 +39,24 @@ const PAYLOAD_MASK: u64 = (1 << PAYLOAD_BITS) - 1;
 const LIST_BIT: u64 = 1 << (PAYLOAD_BITS - 1);
 
 /// A well-mixed 64-bit hash of an instance id (the `SplitMix64`
-/// finaliser): every output bit depends on every input bit, so the tag (the
-/// top bits) is independent of the bits that chose the shard.
+/// finaliser over the id plus a random per-process key): every output bit
+/// depends on every input bit, so the tag (the top bits) is independent of
+/// the bits that chose the shard. The key, like the keys of std's and
+/// `ahash`'s default hashers, keeps ids picked to collide in one process's
+/// tables (long probe runs) from colliding in another's.
 pub(crate) fn hash(inst: i64) -> u64 {
-    let mut z = (inst as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = (inst as u64).wrapping_add(process_key());
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The random key of [`hash`], drawn once per process from std's
+/// randomly keyed hasher.
+fn process_key() -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: OnceLock<u64> = OnceLock::new();
+    *KEY.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x9E37_79B9_u64))
 }
 
 fn encode(payload: i64) -> u64 {
