@@ -133,6 +133,15 @@ impl<'a> Postings<'a> {
         one.into_iter().chain(many.iter().copied())
     }
 
+    /// The postings of a list of two or more records (`None` for zero or
+    /// one): a slice, so a caller can copy it out in one tight loop.
+    pub(crate) fn as_list(&self) -> Option<&'a [Posting]> {
+        match self.repr {
+            Repr::Many(list) => Some(list),
+            _ => None,
+        }
+    }
+
     /// Whether record `id` is in the list.
     pub(crate) fn contains(&self, id: i64) -> bool {
         match self.repr {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::Store;
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::Role;
+use crate::index::{Posting, Role};
 
 /// One association without its names: the record id, its model
 /// association's id (as [`crate::ModelAssociation::id`]), and the endpoints.
@@ -114,7 +114,7 @@ impl Store {
             Role::Source => &shard.out,
             Role::Target => &shard.inn,
         };
-        out.extend(map.get(a.key, inst).iter().map(|p| {
+        let edge = |p: Posting| {
             let (src, dst) = match role {
                 Role::Source => (inst, p.other),
                 Role::Target => (p.other, inst),
@@ -125,7 +125,14 @@ impl Store {
                 bk_inst_id: src,
                 bk_asst_inst_id: dst,
             }
-        }));
+        };
+        let postings = map.get(a.key, inst);
+        // A list is a slice: extending from it is one reserve and a loop
+        // the compiler unrolls, where the general iterator is a chain.
+        match postings.as_list() {
+            Some(list) => out.extend(list.iter().map(|&p| edge(p))),
+            None => out.extend(postings.iter().map(edge)),
+        }
         Ok(())
     }
 
