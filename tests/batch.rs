@@ -755,3 +755,36 @@ fn idempotent_atomic_batch_rolled_back_reports_the_repeat_as_rolled_back() {
     assert!(store.is_empty());
     assert_invariants(&store);
 }
+
+/// Batches behave the same whatever the shard count: one shard, the
+/// default, and the largest (where a batch finds its shards by search
+/// rather than through a table indexed by shard).
+#[test]
+fn batch_outcomes_do_not_depend_on_the_shard_count() {
+    let outcomes: Vec<Vec<String>> = [1, 8, 65_536]
+        .into_iter()
+        .map(|shards| {
+            let store = Store::builder().shards(shards).build().unwrap();
+            seed(&store, Mapping::OneToMany);
+            // created, repeat, breaker (host 21 taken), missing target,
+            // created, repeat of the first.
+            let batch = seed_batch([(11, 21), (11, 21), (12, 21), (11, 99), (12, 22), (11, 21)]);
+            let out = run(&store, &batch);
+            assert_invariants(&store);
+            out.items.iter().map(|item| format!("{item:?}")).collect()
+        })
+        .collect();
+    assert_eq!(outcomes[0].len(), 6);
+    assert!(
+        outcomes[0][0].starts_with("Created(1)"),
+        "{:?}",
+        outcomes[0]
+    );
+    assert!(
+        outcomes[0][4].starts_with("Created(2)"),
+        "{:?}",
+        outcomes[0]
+    );
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0], outcomes[2]);
+}

@@ -166,12 +166,16 @@ impl Store {
     /// many misses in flight, and the checks then find those lines in cache.
     /// Nothing read here is used.
     fn touch_batch(&self, set: &WriteSet<'_>, assoc: &AssocEntry, details: &[(i64, i64)]) {
-        let shards = set.dense(self.shards.len());
+        // A table of the held shards by index saves a search per lookup;
+        // past a few thousand shards building it would cost more.
+        let dense = (self.shards.len() <= 4096).then(|| set.dense(self.shards.len()));
+        let shard_of = |inst: i64| {
+            let i = self.shard_index(inst);
+            dense.as_ref().map_or(Some(set.get(i)), |d| d[i])
+        };
         let mut read = 0;
         for &(src, dst) in details {
-            let s = shards[self.shard_index(src)];
-            let d = shards[self.shard_index(dst)];
-            if let (Some(s), Some(d)) = (s, d) {
+            if let (Some(s), Some(d)) = (shard_of(src), shard_of(dst)) {
                 read ^= s.out.touch(assoc.key, src)
                     ^ d.inn.touch(assoc.key, dst)
                     ^ s.touch_instance(assoc.src_model, src)
