@@ -3,8 +3,10 @@
 //!
 //! [`Shard`] holds everything about the instance ids that hash to it
 //! ([`crate::keys::shard_of`]); [`RecordTable`] holds records by id, shared
-//! by every shard's posting maps. The store decides which locks to take;
-//! these types only keep data.
+//! by every shard's posting maps. The posting tables ([`tagged`]) and the
+//! instance registry ([`instance_set`]) share one open-addressing core
+//! ([`linear`]). The store decides which locks to take; these types only
+//! keep data.
 
 mod instance_set;
 mod linear;

@@ -2,7 +2,7 @@
 //! bk-cmdb's response envelope out.
 //!
 //! [`dispatch`] serves one API call; [`handle_line`] serves one line of the
-//! replay format `{"api": "<bk-cmdb api name>", "body": {...}}`; [`replay`]
+//! replay format `{"api": "<bk-cmdb api name>", "body": {...}}`; [`replay()`]
 //! streams a whole file of them. Every input produces exactly one envelope,
 //! whatever it holds: bad JSON, a body of the wrong shape, an unknown API.
 //!
