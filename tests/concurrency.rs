@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Barrier};
-use std::thread;
+
+use common::{Rng, race};
+
+mod common;
 
 use assocstore::{BatchCreate, Condition, ItemOutcome, Mapping, NewModelAssociation, Store};
 
@@ -17,21 +19,7 @@ const ASSOCS: [(&str, Mapping); 3] = [
     ("src_connect_dst", Mapping::ManyToMany),
 ];
 
-/// A small deterministic generator (xorshift64*), one per thread.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn inst(&mut self) -> i64 {
         1 + self.below(INSTANCES as u64) as i64
     }
@@ -52,7 +40,7 @@ fn setup(store: &Store) {
 
 /// What one thread saw: ids it created, in the order it got them.
 fn worker(store: &Store, seed: u64) -> Vec<i64> {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let mut created = Vec::new();
     for _ in 0..OPS_PER_THREAD {
         let (assoc, _) = ASSOCS[rng.below(3) as usize];
@@ -109,20 +97,6 @@ fn worker(store: &Store, seed: u64) -> Vec<i64> {
     created
 }
 
-fn race(store: &Arc<Store>) -> Vec<Vec<i64>> {
-    let barrier = Arc::new(Barrier::new(THREADS));
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                worker(&store, t as u64 + 1)
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
-}
-
 /// Checks the mapping rules from the outside, through `find`.
 fn assert_mappings_hold(store: &Store) {
     let all = store
@@ -157,10 +131,9 @@ fn assert_mappings_hold(store: &Store) {
     }
 }
 
-fn run_with(store: Store) {
-    setup(&store);
-    let store = Arc::new(store);
-    let per_thread = race(&store);
+fn run_with(store: &Store) {
+    setup(store);
+    let per_thread = race(THREADS, |t| worker(store, t as u64 + 1));
     let mut all = HashSet::new();
     for ids in &per_thread {
         assert!(
@@ -175,7 +148,7 @@ fn run_with(store: Store) {
         !all.is_empty(),
         "no create succeeded: the race tested nothing"
     );
-    assert_mappings_hold(&store);
+    assert_mappings_hold(store);
     store.check_invariants().unwrap();
     // Every surviving record was created by some thread.
     for rec in store
@@ -192,17 +165,17 @@ fn run_with(store: Store) {
 
 #[test]
 fn random_writers_on_one_shard() {
-    run_with(Store::builder().shards(1).build().unwrap());
+    run_with(&Store::builder().shards(1).build().unwrap());
 }
 
 #[test]
 fn random_writers_on_two_shards() {
-    run_with(Store::builder().shards(2).build().unwrap());
+    run_with(&Store::builder().shards(2).build().unwrap());
 }
 
 #[test]
 fn random_writers_on_default_shards() {
-    run_with(Store::new());
+    run_with(&Store::new());
 }
 
 /// K threads link distinct sources to one target: under `1:1` and `1:n`
@@ -211,23 +184,14 @@ fn random_writers_on_default_shards() {
 fn distinct_sources_racing_for_one_target_yield_one_success() {
     for (name, _) in &ASSOCS[..2] {
         for _round in 0..50 {
-            let store = Arc::new(Store::new());
+            let store = Store::new();
             setup(&store);
-            let barrier = Arc::new(Barrier::new(THREADS));
-            let wins: usize = (0..THREADS)
-                .map(|t| {
-                    let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-                    let name = *name;
-                    thread::spawn(move || {
-                        barrier.wait();
-                        let src = 1 + (t as i64 % INSTANCES);
-                        usize::from(store.create_instance_association(name, src, 1).is_ok())
-                    })
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .sum();
+            let wins: usize = race(THREADS, |t| {
+                let src = 1 + (t as i64 % INSTANCES);
+                usize::from(store.create_instance_association(name, src, 1).is_ok())
+            })
+            .into_iter()
+            .sum();
             assert_eq!(wins, 1, "{name}");
             store.check_invariants().unwrap();
         }
@@ -238,25 +202,17 @@ fn distinct_sources_racing_for_one_target_yield_one_success() {
 #[test]
 fn same_triple_from_many_threads_is_created_once() {
     for _round in 0..50 {
-        let store = Arc::new(Store::new());
+        let store = Store::new();
         setup(&store);
-        let barrier = Arc::new(Barrier::new(THREADS));
-        let wins: usize = (0..THREADS)
-            .map(|_| {
-                let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-                thread::spawn(move || {
-                    barrier.wait();
-                    usize::from(
-                        store
-                            .create_instance_association("src_connect_dst", 3, 4)
-                            .is_ok(),
-                    )
-                })
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .sum();
+        let wins: usize = race(THREADS, |_| {
+            usize::from(
+                store
+                    .create_instance_association("src_connect_dst", 3, 4)
+                    .is_ok(),
+            )
+        })
+        .into_iter()
+        .sum();
         assert_eq!(wins, 1);
         store.check_invariants().unwrap();
     }

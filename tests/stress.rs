@@ -30,6 +30,7 @@
 //! `ASSOC_STRESS_SEED` override. Figures go to stderr (`--nocapture`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "model/mod.rs"]
 mod model;
 
@@ -44,6 +45,7 @@ use assocstore::{
     BatchCreate, Condition, EdgeFilter, Error, ItemOutcome, Mapping, NewModelAssociation, OnDelete,
     QueryFilter, Search, Store, Towards, Traversal,
 };
+use common::{Rng, all_records, race};
 use serde_json::json;
 
 /// Source and target models (the reference model's `a` and `b`).
@@ -166,25 +168,7 @@ impl Drop for Watchdog {
 // The random run
 // ---------------------------------------------------------------------------
 
-/// xorshift64*, one per thread.
-struct Rng(u64);
-
 impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn inst(&mut self) -> i64 {
         1 + self.below(INSTANCES as u64) as i64
     }
@@ -550,16 +534,7 @@ fn verify(store: &Store, results: &[(Vec<Event>, Vec<i64>)]) {
             }
         }
     }
-    let mut all = Vec::new();
-    for m in [SRC, DST] {
-        all.extend(
-            store
-                .find_instance_associations(m, &Condition::all())
-                .unwrap(),
-        );
-    }
-    all.sort_by_key(|r| r.id);
-    all.dedup_by_key(|r| r.id);
+    let all = all_records(store, &[SRC, DST]);
     let surviving: Vec<(i64, &'static str, i64, i64)> = created
         .iter()
         .filter(|(id, _)| !deleted.contains(id))
@@ -645,24 +620,6 @@ fn verify(store: &Store, results: &[(Vec<Event>, Vec<i64>)]) {
 // ---------------------------------------------------------------------------
 // Race checks
 // ---------------------------------------------------------------------------
-
-/// Runs `op` on `threads` threads released together by a barrier, and
-/// returns their results in thread order.
-fn race<R: Send>(threads: usize, op: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let barrier = Barrier::new(threads);
-    thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (barrier, op) = (&barrier, &op);
-                s.spawn(move || {
-                    barrier.wait();
-                    op(t)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
 
 fn race_store(shards: Option<usize>, mapping: Mapping, targets: i64) -> Store {
     let store = build(shards);
