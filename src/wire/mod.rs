@@ -98,20 +98,25 @@ pub const MAX_JSON_DEPTH: usize = 1000;
 /// UTF-8, nested deeper than [`MAX_JSON_DEPTH`]) is 1199000; a line without a
 /// string `api` is 1199011.
 pub fn handle_line(store: &Store, line: &[u8]) -> String {
-    let envelope = match parse_line(line) {
+    line_envelope(store, line).to_line()
+}
+
+/// The envelope answering one line (see [`handle_line`]).
+pub(super) fn line_envelope(store: &Store, line: &[u8]) -> Envelope {
+    match parse_line(line) {
         None => Envelope::failure(&Error::JsonDecode),
         Some(request) => match request.get("api").and_then(Value::as_str) {
             Some(api) => dispatch(store, api, request.get("body").unwrap_or(&Value::Null)),
             None => Envelope::failure(&Error::not_found("api")),
         },
-    };
-    envelope.to_line()
+    }
 }
 
 /// Parses one line as JSON, refusing nesting deeper than [`MAX_JSON_DEPTH`]
 /// before the parser recurses.
 fn parse_line(line: &[u8]) -> Option<Value> {
-    if nesting_depth(line) > MAX_JSON_DEPTH {
+    // Nesting deeper than MAX_JSON_DEPTH needs more bytes than that.
+    if line.len() > MAX_JSON_DEPTH && nesting_depth(line) > MAX_JSON_DEPTH {
         return None;
     }
     let mut de = serde_json::Deserializer::from_slice(line);

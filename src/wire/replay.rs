@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
-use super::handle_line;
+use super::line_envelope;
 use crate::store::Store;
 
 /// What a replay did.
@@ -44,12 +44,10 @@ pub fn replay(store: &Store, input: impl Read, mut output: impl Write) -> io::Re
         }
         let request = line.strip_suffix(b"\n").unwrap_or(&line);
         let request = request.strip_suffix(b"\r").unwrap_or(request);
-        let response = handle_line(store, request);
+        let envelope = line_envelope(store, request);
         stats.lines += 1;
-        if response.starts_with(r#"{"result":false"#) {
-            stats.failures += 1;
-        }
-        output.write_all(response.as_bytes())?;
+        stats.failures += u64::from(!envelope.result);
+        output.write_all(envelope.to_line().as_bytes())?;
         output.write_all(b"\n")?;
         if input.buffer().is_empty() {
             output.flush()?;
