@@ -18,6 +18,17 @@ pub(super) fn decode<T: DeserializeOwned>(body: &Value, on_error: Error) -> Resu
     T::deserialize(Strict(body)).map_err(|_| on_error)
 }
 
+/// Checks that `body` could decode as a map (an object, or `null` read as
+/// `{}`), for handlers that then read a few fields in place rather than
+/// copying the body; fails with `on_error` otherwise.
+pub(super) fn object_or_null(body: &Value, on_error: Error) -> Result<&Value> {
+    if body.is_null() || body.is_object() {
+        Ok(body)
+    } else {
+        Err(on_error)
+    }
+}
+
 /// An integer given as a JSON number or as a string of digits (bk-cmdb
 /// reads such ids from the URL path); `None` when absent or null.
 pub(super) fn path_int(value: Option<&Value>) -> std::result::Result<Option<i64>, ()> {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::decode::{decode, path_int};
+use super::decode::{decode, object_or_null, path_int};
 use crate::error::{Error, Result};
 use crate::kind::{AssociationKind, Direction};
 use crate::model_association::{NewModelAssociation, OnDelete};
@@ -71,8 +71,8 @@ pub(super) fn create_object_association(store: &Store, body: &Value) -> Result<V
 /// `delete_object_association` (`{id}`) → `null`; an unknown id is a
 /// silent success.
 pub(super) fn delete_object_association(store: &Store, body: &Value) -> Result<Value> {
-    let b: Map<String, Value> = decode(body, Error::JsonDecode)?;
-    let id = path_int(b.get("id")).map_err(|()| Error::JsonDecode)?;
+    let body = object_or_null(body, Error::JsonDecode)?;
+    let id = path_int(body.get("id")).map_err(|()| Error::JsonDecode)?;
     store.delete_model_association(id.unwrap_or(0))?;
     Ok(Value::Null)
 }

@@ -55,12 +55,8 @@ pub(super) fn search_instance_associations(store: &Store, body: &Value) -> Resul
     if model.is_empty() {
         return Err(Error::invalid("bk_obj_id"));
     }
-    let page = b.page.unwrap_or_default();
-    let search = Search::from_json(&json!({
-        "conditions": b.conditions,
-        "fields": b.fields,
-        "page": {"start": page.start, "limit": page.limit, "sort": page.sort},
-    }))?;
+    // The decode checked the types; `from_json` reads the same keys.
+    let search = Search::from_json(body)?;
     let info = store.search_instance_associations(&model, &search)?;
     Ok(json!({ "info": to_json(&info)? }))
 }

@@ -1,9 +1,9 @@
 //! Creating and deleting instance associations on the wire.
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::decode::{decode, path_int};
+use super::decode::{decode, object_or_null, path_int};
 use crate::batch::BatchCreate;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -67,25 +67,17 @@ pub(super) fn batch_create_instance_association(store: &Store, body: &Value) -> 
     .idempotent(b.idempotent.unwrap_or(false))
     .atomic(b.atomic.unwrap_or(false));
     let out = store.batch_create_instance_associations(&req)?;
-    let by_index = |pairs: Vec<(usize, Value)>| -> Value {
-        Value::Object(pairs.into_iter().map(|(i, v)| (i.to_string(), v)).collect())
-    };
-    let mut data = Map::new();
-    let created = out
-        .success_created()
-        .into_iter()
-        .map(|(i, id)| (i, json!(id)));
-    data.insert("success_created".into(), by_index(created.collect()));
-    let errors = out.error_msg().into_iter().map(|(i, m)| (i, json!(m)));
-    data.insert("error_msg".into(), by_index(errors.collect()));
+    let mut data = json!({
+        "success_created": out.success_created(),
+        "error_msg": out.error_msg(),
+    });
     if req.idempotent {
-        let existing = out.existing().into_iter().map(|(i, id)| (i, json!(id)));
-        data.insert("existing".into(), by_index(existing.collect()));
+        data["existing"] = json!(out.existing());
     }
     if req.atomic {
-        data.insert("rolled_back".into(), json!(out.rolled_back()));
+        data["rolled_back"] = json!(out.rolled_back());
     }
-    Ok(Value::Object(data))
+    Ok(data)
 }
 
 /// `delete_instance_association` (`{bk_obj_id, id}`) → `null`, also when
@@ -93,8 +85,8 @@ pub(super) fn batch_create_instance_association(store: &Store, body: &Value) -> 
 /// path parameter in bk-cmdb); anything else is 1199009 naming
 /// `association_id`.
 pub(super) fn delete_instance_association(store: &Store, body: &Value) -> Result<Value> {
-    let b: Map<String, Value> = decode(body, Error::JsonDecode)?;
-    let model = match b.get("bk_obj_id") {
+    let body = object_or_null(body, Error::JsonDecode)?;
+    let model = match body.get("bk_obj_id") {
         None | Some(Value::Null) => "",
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err(Error::JsonDecode),
@@ -102,7 +94,7 @@ pub(super) fn delete_instance_association(store: &Store, body: &Value) -> Result
     if model.is_empty() {
         return Err(Error::unassigned("bk_obj_id"));
     }
-    let id = path_int(b.get("id")).ok().flatten();
+    let id = path_int(body.get("id")).ok().flatten();
     let id = id.ok_or_else(|| Error::ParamNotInteger {
         field: "association_id".into(),
     })?;
