@@ -8,7 +8,8 @@
 //! `9223372036854775808` does not fit one.
 
 use serde::Deserializer;
-use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{MapDeserializer, SeqDeserializer};
+use serde::de::{self, IntoDeserializer, Visitor};
 use serde_json::{Error, Value};
 
 /// `value`, decoded strictly.
@@ -23,11 +24,8 @@ impl<'de> Deserializer<'de> for Strict<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            Value::Object(map) => visitor.visit_map(Fields {
-                iter: map.iter(),
-                value: None,
-            }),
+            Value::Array(_) => self.deserialize_seq(visitor),
+            Value::Object(_) => self.deserialize_map(visitor),
             other => other.deserialize_any(visitor),
         }
     }
@@ -45,28 +43,23 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Fields {
-                iter: map.iter(),
-                value: None,
-            }),
-            other => Err(unexpected(other, "an object")),
-        }
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
+            Value::Array(items) => {
+                visitor.visit_seq(SeqDeserializer::new(items.iter().map(Strict)))
+            }
             other => Err(unexpected(other, "an array")),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Value::Object(map) => visitor.visit_map(Fields {
-                iter: map.iter(),
-                value: None,
-            }),
+            Value::Object(map) => visitor.visit_map(MapDeserializer::new(
+                map.iter().map(|(k, v)| (k.as_str(), Strict(v))),
+            )),
             other => Err(unexpected(other, "an object")),
         }
     }
@@ -101,48 +94,11 @@ impl<'de> Deserializer<'de> for Strict<'de> {
     }
 }
 
-struct Items<'a>(std::slice::Iter<'a, Value>);
+impl<'de> IntoDeserializer<'de, Error> for Strict<'de> {
+    type Deserializer = Self;
 
-impl<'de> SeqAccess<'de> for Items<'de> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Error> {
-        self.0
-            .next()
-            .map(|v| seed.deserialize(Strict(v)))
-            .transpose()
-    }
-}
-
-struct Fields<'a> {
-    iter: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
-}
-
-impl<'de> MapAccess<'de> for Fields<'de> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        let Some((key, value)) = self.iter.next() else {
-            return Ok(None);
-        };
-        self.value = Some(value);
-        let key: de::value::StrDeserializer<'_, Error> = key.as_str().into_deserializer();
-        seed.deserialize(key).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let value = self
-            .value
-            .take()
-            .ok_or_else(|| de::Error::custom("value before key"))?;
-        seed.deserialize(Strict(value))
+    fn into_deserializer(self) -> Self {
+        self
     }
 }
 
