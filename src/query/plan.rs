@@ -55,12 +55,9 @@ fn intersect<T: Ord>(known: &mut Option<Vec<T>>, mut values: Vec<T>) {
 
 /// The integer equal (as MongoDB compares, exactly) to `v`, if there is one.
 pub(crate) fn exact_int(v: &Value) -> Option<i64> {
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let n = v.as_number()?;
-    n.as_i64().or_else(|| {
-        let f = n.as_f64()?;
-        (f.fract() == 0.0 && (-TWO_63..TWO_63).contains(&f)).then_some(f as i64)
-    })
+    let i = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
+    super::field::equals(super::field::FieldValue::Int(i), v).then_some(i)
 }
 
 #[cfg(test)]
