@@ -1,7 +1,7 @@
 //! Instance deletion that honours `on_delete` (beyond bk-cmdb, which stores
 //! the rule and never acts on it).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -86,21 +86,18 @@ impl Store {
             }
             let start = (model.key, Arc::clone(&model.name), bk_inst_id);
             let mut doomed: HashSet<(ModelKey, i64)> = HashSet::from([(model.key, bk_inst_id)]);
-            let mut instances = vec![start.clone()];
-            let mut queue = VecDeque::from([start]);
+            // Breadth first: `instances[next..]` is the queue.
+            let mut instances = vec![start];
+            let mut next = 0;
             let mut links: Vec<Link> = Vec::new();
-            while let Some((m, _, inst)) = queue.pop_front() {
-                let touching: AssocMap = assocs
-                    .iter()
-                    .filter(|(_, a)| a.touches(m))
-                    .map(|(k, a)| (*k, Arc::clone(a)))
-                    .collect();
-                let mut reached = self.links_of(&set, &touching, m, &[inst]);
+            while let Some(&(m, _, inst)) = instances.get(next) {
+                next += 1;
+                let mut reached = self.links_of(&set, &assocs, m, &[inst]);
                 // Follow links in record id order, so the outcome lists
                 // instances in one order, run after run.
                 reached.sort_unstable_by_key(|l| l.id);
                 for link in reached {
-                    let a = &touching[&link.rec.assoc];
+                    let a = &assocs[&link.rec.assoc];
                     let follow = match a.on_delete {
                         OnDelete::DeleteSrc => !link.as_source,
                         OnDelete::DeleteDest => link.as_source,
@@ -116,9 +113,7 @@ impl Store {
                         } else {
                             &a.src_name
                         };
-                        let node = (partner.0, Arc::clone(name), partner.1);
-                        instances.push(node.clone());
-                        queue.push_back(node);
+                        instances.push((partner.0, Arc::clone(name), partner.1));
                     }
                     links.push(link);
                 }
