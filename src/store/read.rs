@@ -69,14 +69,18 @@ impl Store {
         plan: &Plan,
         keep: impl Fn(&InstanceAssociation) -> bool,
     ) -> Vec<InstanceAssociation> {
-        let assocs: Vec<Arc<AssocEntry>> = assocs
-            .iter()
-            .filter(|a| {
-                let names = plan.obj_asst_ids.as_deref();
-                names.is_none_or(|names| names.iter().any(|n| **n == *a.obj_asst_id))
-            })
-            .cloned()
-            .collect();
+        let named: Vec<Arc<AssocEntry>>;
+        let assocs = match plan.obj_asst_ids.as_deref() {
+            None => assocs,
+            Some(names) => {
+                named = assocs
+                    .iter()
+                    .filter(|a| names.iter().any(|n| **n == *a.obj_asst_id))
+                    .cloned()
+                    .collect();
+                &named
+            }
+        };
         let mut found = Vec::new();
         let mut push = |rec: InstanceAssociation| {
             if keep(&rec) {
@@ -104,7 +108,7 @@ impl Store {
             let set = self.read_shards(targets.iter().map(|&t| self.shard_index(t)));
             for &dst in targets {
                 let shard = set.get(self.shard_index(dst));
-                for a in &assocs {
+                for a in assocs {
                     for p in shard.inn.get(a.key, dst).iter() {
                         push(render(a, p.other, dst, p.id));
                     }
@@ -114,14 +118,14 @@ impl Store {
             let set = self.read_shards(sources.iter().map(|&s| self.shard_index(s)));
             for &src in sources {
                 let shard = set.get(self.shard_index(src));
-                for a in &assocs {
+                for a in assocs {
                     for p in shard.out.get(a.key, src).iter() {
                         push(render(a, src, p.other, p.id));
                     }
                 }
             }
         } else {
-            self.scan_assocs(&assocs, |a, id, src, dst| push(render(a, src, dst, id)));
+            self.scan_assocs(assocs, |a, id, src, dst| push(render(a, src, dst, id)));
             return found;
         }
         found.sort_unstable_by_key(|r| r.id);
