@@ -41,9 +41,9 @@ impl InstanceSet {
         self.slot(inst).is_some()
     }
 
-    /// See [`LinearTable::touch`].
-    pub(crate) fn touch(&self, inst: i64) -> u64 {
-        self.table.touch(hash(inst))
+    /// See [`LinearTable::touch`]; `inst_hash` is the id's [`hash`].
+    pub(crate) fn touch(&self, inst_hash: u64) -> u64 {
+        self.table.touch(inst_hash)
     }
 
     /// Adds `inst`; `false` if it was there.

@@ -18,3 +18,4 @@ mod tagged;
 pub(crate) use posting::{Posting, PostingMap, Role, find_triple};
 pub(crate) use records::{MAX_ASSOC_KEY, MAX_RECORD_ID, RecordTable, StoredRecord};
 pub(crate) use shard::Shard;
+pub(crate) use tagged::hash;

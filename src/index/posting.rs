@@ -198,12 +198,13 @@ impl PostingMap {
         })
     }
 
-    /// Reads the table slot where a lookup of (`assoc`, `inst`) starts; see
+    /// Reads the table slot where a lookup of (`assoc`, an instance whose
+    /// [`hash`] is `inst_hash`) starts; see
     /// [`crate::index::linear::LinearTable::touch`].
-    pub(crate) fn touch(&self, assoc: AssocKey, inst: i64) -> u64 {
+    pub(crate) fn touch(&self, assoc: AssocKey, inst_hash: u64) -> u64 {
         self.by_assoc
             .get(assoc.0 as usize)
-            .map_or(0, |lists| lists.table.touch(hash(inst)))
+            .map_or(0, |lists| lists.table.touch(inst_hash))
     }
 
     /// Appends record `id` (already published in the record table, with
@@ -216,9 +217,10 @@ impl PostingMap {
         }
         let (role, records) = (self.role, &*self.records);
         let AssocLists { table, many, free } = &mut self.by_assoc[index];
-        let found = table.find(hash(inst), |e| key_of(role, records, many, e) == inst);
+        let inst_hash = hash(inst);
+        let found = table.find(inst_hash, |e| key_of(role, records, many, e) == inst);
         let Some(slot) = found else {
-            table.insert(hash(inst), posting.id);
+            table.insert(inst_hash, posting.id);
             return;
         };
         let entry = table.get(slot);

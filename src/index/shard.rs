@@ -41,12 +41,13 @@ impl Shard {
             .is_some_and(|set| set.contains(inst))
     }
 
-    /// Reads the registry slot where a lookup of (`model`, `inst`) starts;
-    /// see [`crate::index::linear::LinearTable::touch`].
-    pub(crate) fn touch_instance(&self, model: ModelKey, inst: i64) -> u64 {
+    /// Reads the registry slot where a lookup of (`model`, an instance
+    /// whose hash is `inst_hash`) starts; see
+    /// [`crate::index::linear::LinearTable::touch`].
+    pub(crate) fn touch_instance(&self, model: ModelKey, inst_hash: u64) -> u64 {
         self.instances
             .get(model.0 as usize)
-            .map_or(0, |set| set.touch(inst))
+            .map_or(0, |set| set.touch(inst_hash))
     }
 
     /// Registers an instance; `false` if it already was.

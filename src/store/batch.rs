@@ -8,7 +8,7 @@ use super::locks::WriteSet;
 use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::find_triple;
+use crate::index::{find_triple, hash};
 use crate::kind::MAINLINE;
 use crate::mapping;
 
@@ -94,7 +94,15 @@ impl Store {
                     Check::Exists(_) | Check::InBatch(_) => ItemOutcome::Failed(repeat()),
                     Check::Refused(e) => ItemOutcome::Failed(e),
                     Check::Insert => {
-                        let id = self.next_ids(1)?;
+                        let id = match self.next_ids(1) {
+                            Ok(id) => id,
+                            Err(e) => {
+                                // The items before this one are linked:
+                                // count them before giving up.
+                                assoc.add_live(created);
+                                return Err(e);
+                            }
+                        };
                         self.link(&mut set, &assoc, src, dst, id);
                         created += 1;
                         ItemOutcome::Created(id)
@@ -171,15 +179,17 @@ impl Store {
         let dense = (self.shards.len() <= 4096).then(|| set.dense(self.shards.len()));
         let shard_of = |inst: i64| {
             let i = self.shard_index(inst);
-            dense.as_ref().map_or(Some(set.get(i)), |d| d[i])
+            dense.as_ref().map_or_else(|| Some(set.get(i)), |d| d[i])
         };
         let mut read = 0;
         for &(src, dst) in details {
             if let (Some(s), Some(d)) = (shard_of(src), shard_of(dst)) {
-                read ^= s.out.touch(assoc.key, src)
-                    ^ d.inn.touch(assoc.key, dst)
-                    ^ s.touch_instance(assoc.src_model, src)
-                    ^ d.touch_instance(assoc.dst_model, dst);
+                // One hash per endpoint serves its registry and its postings.
+                let (src_hash, dst_hash) = (hash(src), hash(dst));
+                read ^= s.out.touch(assoc.key, src_hash)
+                    ^ d.inn.touch(assoc.key, dst_hash)
+                    ^ s.touch_instance(assoc.src_model, src_hash)
+                    ^ d.touch_instance(assoc.dst_model, dst_hash);
             }
         }
         std::hint::black_box(read);
