@@ -200,7 +200,7 @@ impl Catalog {
         let key = u32::try_from(self.assocs.len())
             .ok()
             .filter(|&k| k <= MAX_ASSOC_KEY)
-            .ok_or(Error::ExceedLimit {
+            .ok_or_else(|| Error::ExceedLimit {
                 what: "model associations".into(),
                 limit: MAX_ASSOC_KEY as usize + 1,
             })?;
