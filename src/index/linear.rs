@@ -13,6 +13,12 @@
 //!   usually one cache line — until a hit or an empty slot.
 //! * **Removal** shifts later entries of the run back into the hole (no
 //!   tombstones), so lookups never slow down after deletes.
+//! * **Probe, then insert**: [`LinearTable::probe`] reports where a lookup
+//!   stopped, found or not, stamped with the table's version (bumped by
+//!   every change). [`LinearTable::insert_vacant`] writes into that empty
+//!   slot without probing again while the stamp is current, and falls back
+//!   to a full insert when it is not, so a stale probe can cost time but
+//!   never misplace an entry.
 //! * **Growth by about a third**: the table grows when an insert would pass
 //!   [`MAX_LOAD`], to a capacity at which it is [`GROWN_LOAD`] full. A
 //!   doubling table sits just under half full after each growth; this one
@@ -39,7 +45,26 @@ pub(crate) trait Placement {
 pub(crate) struct LinearTable<P> {
     slots: Box<[u64]>,
     len: usize,
+    /// Bumped by every change to `slots`: a [`Probe`] is current while it
+    /// carries the same value.
+    version: u64,
     placement: PhantomData<P>,
+}
+
+/// Where a [`LinearTable::probe`] stopped: at the entry it found, or at the
+/// empty slot where an entry with that hash would be placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Probe {
+    slot: usize,
+    found: bool,
+    version: u64,
+}
+
+impl Probe {
+    /// The slot of the entry found, if any.
+    pub(crate) fn found(self) -> Option<usize> {
+        self.found.then_some(self.slot)
+    }
 }
 
 impl<P> Default for LinearTable<P> {
@@ -47,6 +72,7 @@ impl<P> Default for LinearTable<P> {
         LinearTable {
             slots: Box::default(),
             len: 0,
+            version: 0,
             placement: PhantomData,
         }
     }
@@ -57,6 +83,7 @@ impl<P> std::fmt::Debug for LinearTable<P> {
         f.debug_struct("LinearTable")
             .field("len", &self.len)
             .field("capacity", &self.slots.len())
+            .field("version", &self.version)
             .finish()
     }
 }
@@ -88,21 +115,38 @@ impl<P: Placement> LinearTable<P> {
 
     /// The slot of the first entry, probing from the home of `hash`, for
     /// which `hit` holds; `None` at the first empty slot.
-    pub(crate) fn find(&self, hash: u64, mut hit: impl FnMut(u64) -> bool) -> Option<usize> {
+    pub(crate) fn find(&self, hash: u64, hit: impl FnMut(u64) -> bool) -> Option<usize> {
+        self.probe(hash, hit).found()
+    }
+
+    /// Probes from the home of `hash` to the first entry for which `hit`
+    /// holds or, failing that, to the first empty slot: where
+    /// [`LinearTable::insert`] would place an entry with placing hash `hash`.
+    pub(crate) fn probe(&self, hash: u64, mut hit: impl FnMut(u64) -> bool) -> Probe {
+        let stop = |slot, found| Probe {
+            slot,
+            found,
+            version: self.version,
+        };
         if self.len == 0 {
-            return None;
+            return stop(usize::MAX, false);
         }
         let mut slot = self.home(hash);
         loop {
             let bits = self.slots[slot];
             if bits == 0 {
-                return None;
+                return stop(slot, false);
             }
             if hit(bits) {
-                return Some(slot);
+                return stop(slot, true);
             }
             slot = self.next(slot);
         }
+    }
+
+    /// Whether `probe` was taken since the last change to the table.
+    pub(crate) fn is_current(&self, probe: Probe) -> bool {
+        probe.version == self.version
     }
 
     /// The home slot's entry of `hash` (0 for an empty table): one plain
@@ -130,20 +174,48 @@ impl<P: Placement> LinearTable<P> {
     /// Adds entry `bits` (non-zero), which the table must not hold yet.
     pub(crate) fn insert(&mut self, bits: u64) {
         debug_assert!(bits != 0);
-        let (num, den) = MAX_LOAD;
-        if (self.len + 1) * den > self.slots.len() * num {
+        if self.must_grow() {
             self.grow();
         }
         self.place(bits);
         self.len += 1;
+        self.version += 1;
+    }
+
+    /// Adds entry `bits` (non-zero), which the table must not hold yet,
+    /// where `vacant` stopped: a probe for the placing hash of `bits` that
+    /// found nothing. Without the probe when it is current and the table
+    /// need not grow; otherwise as [`LinearTable::insert`].
+    pub(crate) fn insert_vacant(&mut self, vacant: Probe, bits: u64) {
+        if vacant.found || !self.is_current(vacant) || self.must_grow() {
+            self.insert(bits);
+            return;
+        }
+        debug_assert!(bits != 0);
+        debug_assert_eq!(vacant.slot, self.vacancy(P::hash(bits)));
+        self.slots[vacant.slot] = bits;
+        self.len += 1;
+        self.version += 1;
+    }
+
+    /// Whether one more entry would pass [`MAX_LOAD`].
+    fn must_grow(&self) -> bool {
+        let (num, den) = MAX_LOAD;
+        (self.len + 1) * den > self.slots.len() * num
+    }
+
+    /// The first empty slot from the home of `hash`.
+    fn vacancy(&self, hash: u64) -> usize {
+        let mut slot = self.home(hash);
+        while self.slots[slot] != 0 {
+            slot = self.next(slot);
+        }
+        slot
     }
 
     /// Writes `bits` into the first empty slot from its home on.
     fn place(&mut self, bits: u64) {
-        let mut slot = self.home(P::hash(bits));
-        while self.slots[slot] != 0 {
-            slot = self.next(slot);
-        }
+        let slot = self.vacancy(P::hash(bits));
         self.slots[slot] = bits;
     }
 
@@ -180,6 +252,7 @@ impl<P: Placement> LinearTable<P> {
         }
         self.slots[hole] = 0;
         self.len -= 1;
+        self.version += 1;
         if self.len == 0 {
             self.slots = Box::default();
         }
@@ -286,5 +359,43 @@ mod tests {
             t.remove(slot);
         }
         assert_eq!((t.len(), t.capacity()), (0, 0));
+    }
+
+    #[test]
+    fn inserts_at_a_probed_vacancy_current_or_stale() {
+        let mut t = LinearTable::<TopByte>::default();
+        let mut reference = HashSet::new();
+        let mut state = 3_u64;
+        let mut held: Vec<Probe> = Vec::new();
+        for step in 0..20_000 {
+            state = mix(state.wrapping_add(0x9E37_79B9_7F4A_7C15));
+            let bits = ((state % 16) << 60) | ((state % 3_000) + 1);
+            let probe = t.probe(TopByte::hash(bits), |b| b == bits);
+            assert_eq!(probe.found().is_some(), reference.contains(&bits));
+            if let Some(slot) = probe.found() {
+                if step % 4 == 0 {
+                    t.remove(slot);
+                    reference.remove(&bits);
+                }
+                continue;
+            }
+            // Every other insert uses a probe taken before the last
+            // change (stale), for this entry's hash or another's: the
+            // table must place the entry right all the same.
+            let vacant = match held.pop() {
+                Some(old) if step % 2 == 0 => old,
+                _ => probe,
+            };
+            held.push(probe);
+            t.insert_vacant(vacant, bits);
+            reference.insert(bits);
+            assert_eq!(t.len(), reference.len());
+        }
+        for high in 0..16_u64 {
+            for low in 1..=3_001 {
+                let bits = (high << 60) | low;
+                assert_eq!(contains(&t, bits), reference.contains(&bits));
+            }
+        }
     }
 }

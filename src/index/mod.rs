@@ -15,7 +15,7 @@ mod records;
 mod shard;
 mod tagged;
 
-pub(crate) use posting::{Posting, PostingMap, Role, find_triple};
+pub(crate) use posting::{KeySlot, Posting, PostingMap, Role, find_triple};
 pub(crate) use records::{MAX_ASSOC_KEY, MAX_RECORD_ID, RecordTable, StoredRecord};
 pub(crate) use shard::Shard;
 pub(crate) use tagged::hash;

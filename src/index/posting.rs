@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use crate::index::linear::Probe;
 use crate::index::tagged::{TaggedTable, hash};
 use crate::index::{RecordTable, StoredRecord};
 use crate::keys::AssocKey;
@@ -94,6 +95,27 @@ enum Repr<'a> {
     /// One record: its id (the other endpoint is read from the table).
     One(i64),
     Many(&'a [Posting]),
+}
+
+/// Where a lookup of one key stopped in its table, kept so that an append
+/// to the same key right after skips the second probe
+/// ([`PostingMap::push_at`] on the map it came from). A slot taken before
+/// the table changed, or for another key, is ignored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeySlot {
+    role: Role,
+    assoc: AssocKey,
+    inst: i64,
+    inst_hash: u64,
+    /// `None` when the model association had no table yet.
+    probe: Option<Probe>,
+}
+
+impl KeySlot {
+    /// The instance it was looked up for.
+    pub(crate) fn inst(&self) -> i64 {
+        self.inst
+    }
 }
 
 /// The records of one key, with what is needed to read their endpoints.
@@ -184,18 +206,43 @@ impl PostingMap {
 
     /// The records where `inst` plays this role in `assoc`, in id order.
     pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
+        self.lookup(assoc, inst, hash(inst)).0
+    }
+
+    /// [`PostingMap::get`] for an instance whose [`hash`] is `inst_hash`,
+    /// with where the lookup stopped, for a [`PostingMap::push_at`] of the
+    /// same key.
+    pub(crate) fn lookup(
+        &self,
+        assoc: AssocKey,
+        inst: i64,
+        inst_hash: u64,
+    ) -> (Postings<'_>, KeySlot) {
+        debug_assert_eq!(inst_hash, hash(inst));
         let (role, records) = (self.role, &*self.records);
-        let found = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
-            let slot = lists.table.find(hash(inst), |e| {
-                key_of(role, records, &lists.many, e) == inst
-            })?;
-            Some(self.postings(lists, lists.table.get(slot)))
-        });
-        found.unwrap_or(Postings {
+        let mut at = KeySlot {
+            role,
+            assoc,
+            inst,
+            inst_hash,
+            probe: None,
+        };
+        let empty = Postings {
             repr: Repr::Empty,
             role,
             records,
-        })
+        };
+        let Some(lists) = self.by_assoc.get(assoc.0 as usize) else {
+            return (empty, at);
+        };
+        let probe = lists
+            .table
+            .probe(inst_hash, |e| key_of(role, records, &lists.many, e) == inst);
+        at.probe = Some(probe);
+        let postings = probe
+            .found()
+            .map_or(empty, |slot| self.postings(lists, lists.table.get(slot)));
+        (postings, at)
     }
 
     /// Reads the table slot where a lookup of (`assoc`, an instance whose
@@ -210,17 +257,29 @@ impl PostingMap {
     /// Appends record `id` (already published in the record table, with
     /// `other` as its other endpoint); its id must exceed every id already
     /// in the list.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, posting: Posting) {
+        let at = self.lookup(assoc, inst, hash(inst)).1;
+        self.push_at(assoc, inst, at, posting);
+    }
+
+    /// [`PostingMap::push`] to the key that `at` was looked up for, without
+    /// probing the table again when nothing changed since that lookup.
+    pub(crate) fn push_at(&mut self, assoc: AssocKey, inst: i64, at: KeySlot, posting: Posting) {
         let index = assoc.0 as usize;
         if self.by_assoc.len() <= index {
             self.by_assoc.resize_with(index + 1, AssocLists::default);
         }
         let (role, records) = (self.role, &*self.records);
         let AssocLists { table, many, free } = &mut self.by_assoc[index];
-        let inst_hash = hash(inst);
-        let found = table.find(inst_hash, |e| key_of(role, records, many, e) == inst);
-        let Some(slot) = found else {
-            table.insert(inst_hash, posting.id);
+        let same_key = at.role == role && at.assoc == assoc && at.inst == inst;
+        let inst_hash = if same_key { at.inst_hash } else { hash(inst) };
+        let probe = match at.probe {
+            Some(p) if same_key && table.is_current(p) => p,
+            _ => table.probe(inst_hash, |e| key_of(role, records, many, e) == inst),
+        };
+        let Some(slot) = probe.found() else {
+            table.insert_vacant(probe, inst_hash, posting.id);
             return;
         };
         let entry = table.get(slot);
@@ -380,6 +439,28 @@ mod tests {
         assert!(out.remove(a, 1, 3) && out.remove(a, 2, 4));
         assert_eq!(out.iter().count(), 0);
         assert!(out.get(AssocKey(9), 1).is_empty());
+    }
+
+    #[test]
+    fn push_at_ignores_a_key_slot_of_another_key_or_taken_before_a_change() {
+        let records = Arc::new(RecordTable::default());
+        setup(&records, &[(1, 1, 5), (2, 2, 5), (3, 1, 6), (4, 3, 7)]);
+        let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
+        let a = AssocKey(0);
+        let at_1 = out.lookup(a, 1, hash(1)).1;
+        let at_2 = out.lookup(a, 2, hash(2)).1;
+        // Source 2's slot, used for source 1: probes again.
+        out.push_at(a, 1, at_2, Posting { other: 5, id: 1 });
+        // Source 2's slot, taken before the insert above: stale.
+        out.push_at(a, 2, at_2, Posting { other: 5, id: 2 });
+        // Source 1's slot, stale: the key now exists, and becomes a list.
+        out.push_at(a, 1, at_1, Posting { other: 6, id: 3 });
+        let at_3 = out.lookup(a, 3, hash(3)).1;
+        out.push_at(a, 3, at_3, Posting { other: 7, id: 4 });
+        assert_eq!(ids(out.get(a, 1)), [1, 3]);
+        assert_eq!(ids(out.get(a, 2)), [2]);
+        assert_eq!(ids(out.get(a, 3)), [4]);
+        assert_eq!(out.iter().count(), 3);
     }
 
     #[test]

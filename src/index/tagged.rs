@@ -30,7 +30,7 @@
 
 use std::sync::OnceLock;
 
-use super::linear::{LinearTable, Placement};
+use super::linear::{LinearTable, Placement, Probe};
 
 /// Bits of an entry holding the payload.
 const PAYLOAD_BITS: u32 = 37;
@@ -101,10 +101,21 @@ impl TaggedTable {
 
     /// The slot of the payload whose key hashes to `hash` and for which
     /// `eq` holds.
-    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(i64) -> bool) -> Option<usize> {
+    pub(crate) fn find(&self, hash: u64, eq: impl FnMut(i64) -> bool) -> Option<usize> {
+        self.probe(hash, eq).found()
+    }
+
+    /// As [`TaggedTable::find`], but also where an insert under `hash`
+    /// would go when nothing is found (see [`LinearTable::probe`]).
+    pub(crate) fn probe(&self, hash: u64, mut eq: impl FnMut(i64) -> bool) -> Probe {
         let tag = hash & !PAYLOAD_MASK;
         self.table
-            .find(tag, |bits| bits & !PAYLOAD_MASK == tag && eq(decode(bits)))
+            .probe(tag, |bits| bits & !PAYLOAD_MASK == tag && eq(decode(bits)))
+    }
+
+    /// Whether `probe` was taken since the last change to the table.
+    pub(crate) fn is_current(&self, probe: Probe) -> bool {
+        self.table.is_current(probe)
     }
 
     /// See [`LinearTable::touch`].
@@ -125,8 +136,17 @@ impl TaggedTable {
 
     /// Adds `payload` under a key hashing to `hash`, which the table must
     /// not hold yet.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, hash: u64, payload: i64) {
         self.table.insert((hash & !PAYLOAD_MASK) | encode(payload));
+    }
+
+    /// As [`TaggedTable::insert`], into the slot where `vacant` (a probe
+    /// under `hash` that found nothing) stopped; see
+    /// [`LinearTable::insert_vacant`].
+    pub(crate) fn insert_vacant(&mut self, vacant: Probe, hash: u64, payload: i64) {
+        self.table
+            .insert_vacant(vacant, (hash & !PAYLOAD_MASK) | encode(payload));
     }
 
     /// Removes the entry in `slot`.

@@ -8,13 +8,14 @@ use super::locks::WriteSet;
 use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::{find_triple, hash};
+use crate::index::{KeySlot, find_triple, hash};
 use crate::kind::MAINLINE;
 use crate::mapping;
 
 /// The decision for one item before anything is inserted.
 enum Plan {
-    Insert,
+    /// Insert, from the item's source and target key slots.
+    Insert([KeySlot; 2]),
     Existing(i64),
     /// Idempotent repeat of the earlier item at this index.
     SameAs(usize),
@@ -29,8 +30,8 @@ enum Check {
     InBatch(usize),
     /// Another check failed.
     Refused(Error),
-    /// Every check passed.
-    Insert,
+    /// Every check passed; the source's and target's key slots.
+    Insert([KeySlot; 2]),
 }
 
 /// The items planned so far in an atomic batch, which later items must see.
@@ -93,7 +94,7 @@ impl Store {
                     Check::Exists(id) if req.idempotent => ItemOutcome::Existing(id),
                     Check::Exists(_) | Check::InBatch(_) => ItemOutcome::Failed(repeat()),
                     Check::Refused(e) => ItemOutcome::Failed(e),
-                    Check::Insert => {
+                    Check::Insert(keys) => {
                         let id = match self.next_ids(1) {
                             Ok(id) => id,
                             Err(e) => {
@@ -103,7 +104,7 @@ impl Store {
                                 return Err(e);
                             }
                         };
-                        self.link(&mut set, &assoc, src, dst, id);
+                        self.link(&mut set, &assoc, id, keys);
                         created += 1;
                         ItemOutcome::Created(id)
                     }
@@ -122,29 +123,34 @@ impl Store {
                 Check::InBatch(j) if req.idempotent => Plan::SameAs(j),
                 Check::Exists(_) | Check::InBatch(_) => Plan::Failed(repeat()),
                 Check::Refused(e) => Plan::Failed(e),
-                Check::Insert => {
+                Check::Insert(keys) => {
                     overlay.triples.insert((src, dst), i);
                     overlay.sources.insert(src);
                     overlay.targets.insert(dst);
-                    Plan::Insert
+                    Plan::Insert(keys)
                 }
             };
             plans.push(plan);
         }
         let commit = !plans.iter().any(|p| matches!(p, Plan::Failed(_)));
-        let inserts = plans.iter().filter(|p| matches!(p, Plan::Insert)).count();
+        let inserts = plans
+            .iter()
+            .filter(|p| matches!(p, Plan::Insert(_)))
+            .count();
         let mut next = if commit && inserts > 0 {
             self.next_ids(inserts)?
         } else {
             0
         };
         let mut items: Vec<ItemOutcome> = Vec::with_capacity(plans.len());
-        for (plan, &(src, dst)) in plans.into_iter().zip(&req.details) {
+        for plan in plans {
             items.push(match plan {
-                Plan::Insert if commit => {
+                // The key slots are stale after earlier inserts into the
+                // same table; linking then probes again.
+                Plan::Insert(keys) if commit => {
                     let id = next;
                     next += 1;
-                    self.link(&mut set, &assoc, src, dst, id);
+                    self.link(&mut set, &assoc, id, keys);
                     ItemOutcome::Created(id)
                 }
                 // The first occurrence is earlier, so its outcome is known.
@@ -152,7 +158,7 @@ impl Store {
                     ItemOutcome::Created(id) => ItemOutcome::Existing(id),
                     _ => ItemOutcome::RolledBack,
                 },
-                Plan::Insert => ItemOutcome::RolledBack,
+                Plan::Insert(_) => ItemOutcome::RolledBack,
                 Plan::Existing(id) => ItemOutcome::Existing(id),
                 Plan::Failed(e) => ItemOutcome::Failed(e),
             });
@@ -208,8 +214,8 @@ impl Store {
     ) -> Check {
         let s = set.get(self.shard_index(src));
         let d = set.get(self.shard_index(dst));
-        let outs = s.out.get(assoc.key, src);
-        let ins = d.inn.get(assoc.key, dst);
+        let (outs, out_at) = s.out.lookup(assoc.key, src, hash(src));
+        let (ins, inn_at) = d.inn.lookup(assoc.key, dst, hash(dst));
         if let Some(id) = find_triple(outs, ins, src, dst) {
             return Check::Exists(id);
         }
@@ -229,7 +235,7 @@ impl Store {
             !outs.is_empty() || planned_source,
             !ins.is_empty() || planned_target,
         ) {
-            Ok(()) => Check::Insert,
+            Ok(()) => Check::Insert([out_at, inn_at]),
             Err(e) => Check::Refused(e),
         }
     }

@@ -5,7 +5,7 @@ use super::Store;
 use super::locks::WriteSet;
 use crate::catalog::AssocEntry;
 use crate::error::{Error, Result};
-use crate::index::{Posting, StoredRecord, find_triple};
+use crate::index::{KeySlot, Posting, StoredRecord, find_triple, hash};
 use crate::kind::MAINLINE;
 use crate::mapping;
 
@@ -57,8 +57,8 @@ impl Store {
         if assoc.is_deleted() {
             return Err(Error::ModelAssociationNotFound);
         }
-        let outs = set.get(s).out.get(assoc.key, src);
-        let ins = set.get(d).inn.get(assoc.key, dst);
+        let (outs, out_at) = set.get(s).out.lookup(assoc.key, src, hash(src));
+        let (ins, inn_at) = set.get(d).inn.lookup(assoc.key, dst, hash(dst));
         mapping::check(assoc.mapping, !outs.is_empty(), !ins.is_empty())?;
         if find_triple(outs, ins, src, dst).is_some() {
             return Err(Error::duplicated("association"));
@@ -70,24 +70,32 @@ impl Store {
             return Err(Error::TargetInstanceNotFound);
         }
         let id = self.next_ids(1)?;
-        self.link(&mut set, &assoc, src, dst, id);
+        self.link(&mut set, &assoc, id, [out_at, inn_at]);
         assoc.add_live(1);
         Ok(id)
     }
 
-    /// Publishes record `id` and adds it to both posting lists. The caller
-    /// holds the shards of `src` and `dst`, allocated `id` under them, and
-    /// counts the record.
-    pub(super) fn link(&self, set: &mut WriteSet<'_>, a: &AssocEntry, src: i64, dst: i64, id: i64) {
+    /// Publishes record `id` from its source's and its target's key slots
+    /// (their lookups in `out` and `inn`, which the checks just made) and
+    /// adds it to both posting lists. The caller holds the shards of both
+    /// endpoints, allocated `id` under them, and counts the record.
+    pub(super) fn link(
+        &self,
+        set: &mut WriteSet<'_>,
+        a: &AssocEntry,
+        id: i64,
+        [out_at, inn_at]: [KeySlot; 2],
+    ) {
+        let (src, dst) = (out_at.inst(), inn_at.inst());
         self.records.insert(id, record(a, src, dst));
         let s = self.shard_index(src);
         set.get_mut(s)
             .out
-            .push(a.key, src, Posting { other: dst, id });
+            .push_at(a.key, src, out_at, Posting { other: dst, id });
         let d = self.shard_index(dst);
         set.get_mut(d)
             .inn
-            .push(a.key, dst, Posting { other: src, id });
+            .push_at(a.key, dst, inn_at, Posting { other: src, id });
     }
 
     /// Removes record `id` from both posting lists and marks it dead; the
