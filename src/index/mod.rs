@@ -10,6 +10,7 @@
 
 mod instance_set;
 mod linear;
+mod packing;
 mod posting;
 mod records;
 mod shard;

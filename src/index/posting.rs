@@ -7,8 +7,9 @@
 //! common case under `1:1` and `1:n`), or `-(n + 1)` pointing at list `n` of
 //! a side slab when it has more. A single record's key is not stored at all:
 //! it is the record's source (or target), read from the [`RecordTable`]
-//! without a lock. A list stores its key and (other endpoint, id) pairs, so
-//! listing a fan-out reads nothing else. The table is grouped by model
+//! without a lock. A list stores its key and (other endpoint, id) pairs
+//! (one word each while both fit 32 bits: [`super::packing`]), so listing a
+//! fan-out reads nothing else. The table is grouped by model
 //! association (a vector indexed by [`AssocKey`]), so a scan of one model
 //! association touches only its own entries.
 //!
@@ -18,6 +19,7 @@
 use std::sync::Arc;
 
 use crate::index::linear::Probe;
+use crate::index::packing::{ListView, Packing, widen};
 use crate::index::tagged::{TaggedTable, hash};
 use crate::index::{RecordTable, StoredRecord};
 use crate::keys::AssocKey;
@@ -53,11 +55,12 @@ impl Role {
 }
 
 /// A list of two or more records of one key: the key itself (so probing
-/// never reads the record table for it) and the postings, ascending by id.
+/// never reads the record table for it) and the postings, ascending by id,
+/// packed as its table's [`Packing`] says.
 #[derive(Default)]
 struct List {
     inst: i64,
-    postings: Vec<Posting>,
+    words: Vec<u64>,
 }
 
 /// The lists of one model association in one role.
@@ -67,6 +70,8 @@ struct AssocLists {
     /// Lists of two or more records; `free` holds the indexes of empty ones.
     many: Vec<List>,
     free: Vec<usize>,
+    /// How every list in `many` packs its postings.
+    packing: Packing,
 }
 
 fn list_index(entry: i64) -> Option<usize> {
@@ -94,7 +99,7 @@ enum Repr<'a> {
     Empty,
     /// One record: its id (the other endpoint is read from the table).
     One(i64),
-    Many(&'a [Posting]),
+    Many(ListView<'a>),
 }
 
 /// Where a lookup of one key stopped in its table, kept so that an append
@@ -149,15 +154,17 @@ impl<'a> Postings<'a> {
             _ => None,
         };
         let many = match self.repr {
-            Repr::Many(list) => list,
-            _ => &[],
+            Repr::Many(list) => Some(list),
+            _ => None,
         };
-        one.into_iter().chain(many.iter().copied())
+        one.into_iter()
+            .chain(many.into_iter().flat_map(ListView::iter))
     }
 
     /// The postings of a list of two or more records (`None` for zero or
-    /// one): a slice, so a caller can copy it out in one tight loop.
-    pub(crate) fn as_list(&self) -> Option<&'a [Posting]> {
+    /// one), which a caller can copy out in one tight loop
+    /// ([`ListView::map_into`]).
+    pub(crate) fn as_list(&self) -> Option<ListView<'a>> {
         match self.repr {
             Repr::Many(list) => Some(list),
             _ => None,
@@ -169,7 +176,7 @@ impl<'a> Postings<'a> {
         match self.repr {
             Repr::Empty => false,
             Repr::One(one) => one == id,
-            Repr::Many(list) => list.binary_search_by_key(&id, |p| p.id).is_ok(),
+            Repr::Many(list) => list.position(id).is_ok(),
         }
     }
 }
@@ -180,6 +187,18 @@ fn key_of(role: Role, records: &RecordTable, many: &[List], entry: i64) -> i64 {
     match list_index(entry) {
         Some(n) => many[n].inst,
         None => role.key(records.fields(entry)),
+    }
+}
+
+/// Makes the lists of a table able to store `p`: switches them all to
+/// [`Packing::Wide`] (once per table, and only past 32-bit ids) when their
+/// packing cannot.
+fn hold(many: &mut [List], packing: &mut Packing, p: Posting) {
+    if !packing.holds(p) {
+        for list in many {
+            widen(&mut list.words);
+        }
+        *packing = Packing::Wide;
     }
 }
 
@@ -194,7 +213,7 @@ impl PostingMap {
 
     fn postings<'a>(&'a self, lists: &'a AssocLists, entry: i64) -> Postings<'a> {
         let repr = match list_index(entry) {
-            Some(n) => Repr::Many(&lists.many[n].postings),
+            Some(n) => Repr::Many(lists.packing.view(&lists.many[n].words)),
             None => Repr::One(entry),
         };
         Postings {
@@ -271,7 +290,12 @@ impl PostingMap {
             self.by_assoc.resize_with(index + 1, AssocLists::default);
         }
         let (role, records) = (self.role, &*self.records);
-        let AssocLists { table, many, free } = &mut self.by_assoc[index];
+        let AssocLists {
+            table,
+            many,
+            free,
+            packing,
+        } = &mut self.by_assoc[index];
         let same_key = at.role == role && at.assoc == assoc && at.inst == inst;
         let inst_hash = if same_key { at.inst_hash } else { hash(inst) };
         let probe = match at.probe {
@@ -283,25 +307,22 @@ impl PostingMap {
             return;
         };
         let entry = table.get(slot);
+        hold(many, packing, posting);
         if let Some(n) = list_index(entry) {
-            let list = &mut many[n].postings;
-            debug_assert!(list.last().is_none_or(|last| last.id < posting.id));
-            if list.len() == list.capacity() {
-                // Grow by half, not double: a quarter less slack on average,
-                // which matters at 16 bytes a posting.
-                list.reserve_exact((list.len() / 2).max(2));
-            }
-            list.push(posting);
+            let words = &mut many[n].words;
+            debug_assert!(packing.view(words).iter().all(|p| p.id < posting.id));
+            packing.push(words, posting);
             return;
         }
         let first = Posting {
             other: role.other(records.fields(entry)),
             id: entry,
         };
+        hold(many, packing, first);
         debug_assert!(first.id < posting.id);
         let list = List {
             inst,
-            postings: vec![first, posting],
+            words: packing.pair(first, posting),
         };
         let n = if let Some(n) = free.pop() {
             many[n] = list;
@@ -317,7 +338,13 @@ impl PostingMap {
     /// was not there. A list of one goes back inline; an empty one goes.
     pub(crate) fn remove(&mut self, assoc: AssocKey, inst: i64, id: i64) -> bool {
         let (role, records) = (self.role, &*self.records);
-        let Some(AssocLists { table, many, free }) = self.by_assoc.get_mut(assoc.0 as usize) else {
+        let Some(AssocLists {
+            table,
+            many,
+            free,
+            packing,
+        }) = self.by_assoc.get_mut(assoc.0 as usize)
+        else {
             return false;
         };
         let Some(slot) = table.find(hash(inst), |e| key_of(role, records, many, e) == inst) else {
@@ -330,14 +357,14 @@ impl PostingMap {
             }
             return false;
         };
-        let list = &mut many[n].postings;
-        let Ok(pos) = list.binary_search_by_key(&id, |p| p.id) else {
+        let words = &mut many[n].words;
+        if !packing.remove(words, id) {
             return false;
-        };
-        list.remove(pos);
+        }
+        let list = packing.view(words);
         if list.len() == 1 {
             // Back inline, in place: the key (so the hash) is unchanged.
-            table.set(slot, list[0].id);
+            table.set(slot, list.get(0).id);
             many[n] = List::default();
             free.push(n);
         }
@@ -461,6 +488,34 @@ mod tests {
         assert_eq!(ids(out.get(a, 2)), [2]);
         assert_eq!(ids(out.get(a, 3)), [4]);
         assert_eq!(out.iter().count(), 3);
+    }
+
+    #[test]
+    fn lists_switch_to_wide_postings_when_an_endpoint_passes_32_bits() {
+        let big = 1_i64 << 40;
+        let records = Arc::new(RecordTable::default());
+        // Sources 1 and 2 get narrow lists; source 3 has one record, to a
+        // target past 2³². Its second record makes a list whose first
+        // posting does not fit a word: every list of the table widens.
+        setup(
+            &records,
+            &[(1, 1, 5), (2, 1, 6), (3, 2, 7), (4, 2, 8), (5, 3, big + 1)],
+        );
+        setup(&records, &[(6, 3, 9), (7, 1, big), (8, 2, 10)]);
+        let mut out = PostingMap::new(Role::Source, Arc::clone(&records));
+        let a = AssocKey(0);
+        for id in 1..=8 {
+            push(&mut out, &records, id);
+        }
+        let others =
+            |out: &PostingMap, src| out.get(a, src).iter().map(|p| p.other).collect::<Vec<_>>();
+        assert_eq!(others(&out, 1), [5, 6, big]);
+        assert_eq!(others(&out, 2), [7, 8, 10]);
+        assert_eq!(others(&out, 3), [big + 1, 9]);
+        assert!(out.remove(a, 1, 7) && out.remove(a, 3, 5));
+        assert_eq!(others(&out, 1), [5, 6]);
+        assert_eq!(ids(out.get(a, 3)), [6], "back inline");
+        assert!(out.get(a, 2).contains(8) && !out.get(a, 2).contains(6));
     }
 
     #[test]
