@@ -21,6 +21,22 @@ pub(crate) enum Packing {
     Wide,
 }
 
+/// A [`Packing::Narrow`] word's posting.
+fn narrow(w: u64) -> Posting {
+    Posting {
+        other: (w & u64::from(u32::MAX)) as i64,
+        id: (w >> 32) as i64,
+    }
+}
+
+/// A [`Packing::Wide`] pair's posting.
+fn wide(pair: &[u64]) -> Posting {
+    Posting {
+        other: pair[0] as i64,
+        id: pair[1] as i64,
+    }
+}
+
 /// Whether `x` fits a half word.
 fn fits_half(x: i64) -> bool {
     (0..=i64::from(u32::MAX)).contains(&x)
@@ -104,17 +120,8 @@ impl<'a> ListView<'a> {
     /// The posting at `i` (below [`ListView::len`]).
     pub(crate) fn get(self, i: usize) -> Posting {
         match self.packing {
-            Packing::Narrow => {
-                let w = self.words[i];
-                Posting {
-                    other: (w & u64::from(u32::MAX)) as i64,
-                    id: (w >> 32) as i64,
-                }
-            }
-            Packing::Wide => Posting {
-                other: self.words[2 * i] as i64,
-                id: self.words[2 * i + 1] as i64,
-            },
+            Packing::Narrow => narrow(self.words[i]),
+            Packing::Wide => wide(&self.words[2 * i..2 * i + 2]),
         }
     }
 
@@ -147,18 +154,8 @@ impl<'a> ListView<'a> {
     /// for the hot read paths.
     pub(crate) fn map_into<T>(self, out: &mut Vec<T>, mut f: impl FnMut(Posting) -> T) {
         match self.packing {
-            Packing::Narrow => out.extend(self.words.iter().map(|&w| {
-                f(Posting {
-                    other: (w & u64::from(u32::MAX)) as i64,
-                    id: (w >> 32) as i64,
-                })
-            })),
-            Packing::Wide => out.extend(self.words.chunks_exact(2).map(|pair| {
-                f(Posting {
-                    other: pair[0] as i64,
-                    id: pair[1] as i64,
-                })
-            })),
+            Packing::Narrow => out.extend(self.words.iter().map(|&w| f(narrow(w)))),
+            Packing::Wide => out.extend(self.words.chunks_exact(2).map(|pair| f(wide(pair)))),
         }
     }
 }
