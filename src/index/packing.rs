@@ -9,7 +9,14 @@
 //! once, to two words a posting: the other endpoint, then the id
 //! ([`Packing::Wide`]), which holds any pair.
 
+use smallvec::SmallVec;
+
 use super::posting::Posting;
+
+/// A list's words: two of them (two narrow postings, one wide) stay inline
+/// in the list itself, so the many keys with exactly two records (a target
+/// linked from two sources) allocate nothing and read no second line.
+pub(crate) type Words = SmallVec<[u64; 2]>;
 
 /// How the lists of one table store postings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,7 +73,7 @@ impl Packing {
 
     /// Appends `p`, which this packing must hold, growing the list by half
     /// when it is full (not doubling: a quarter less slack on average).
-    pub(crate) fn push(self, words: &mut Vec<u64>, p: Posting) {
+    pub(crate) fn push(self, words: &mut Words, p: Posting) {
         debug_assert!(self.holds(p));
         let unit = self.unit();
         if words.len() + unit > words.capacity() {
@@ -79,15 +86,15 @@ impl Packing {
     }
 
     /// A new list of `first` then `second`.
-    pub(crate) fn pair(self, first: Posting, second: Posting) -> Vec<u64> {
-        let mut words = Vec::with_capacity(2 * self.unit());
+    pub(crate) fn pair(self, first: Posting, second: Posting) -> Words {
+        let mut words = Words::new();
         self.push(&mut words, first);
         self.push(&mut words, second);
         words
     }
 
     /// Removes the posting of record `id`; whether it was there.
-    pub(crate) fn remove(self, words: &mut Vec<u64>, id: i64) -> bool {
+    pub(crate) fn remove(self, words: &mut Words, id: i64) -> bool {
         let Ok(pos) = self.view(words).position(id) else {
             return false;
         };
@@ -98,7 +105,7 @@ impl Packing {
 }
 
 /// Rewrites a [`Packing::Narrow`] list as [`Packing::Wide`].
-pub(crate) fn widen(words: &mut Vec<u64>) {
+pub(crate) fn widen(words: &mut Words) {
     *words = words
         .iter()
         .flat_map(|&w| [w & u64::from(u32::MAX), w >> 32])

@@ -8,8 +8,8 @@
 //! a side slab when it has more. A single record's key is not stored at all:
 //! it is the record's source (or target), read from the [`RecordTable`]
 //! without a lock. A list stores its key and (other endpoint, id) pairs
-//! (one word each while both fit 32 bits: [`super::packing`]), so listing a
-//! fan-out reads nothing else. The table is grouped by model
+//! (one word each while both fit 32 bits, the first two inline in the list:
+//! [`super::packing`]), so listing a fan-out reads nothing else. The table is grouped by model
 //! association (a vector indexed by [`AssocKey`]), so a scan of one model
 //! association touches only its own entries.
 //!
@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use crate::index::linear::Probe;
-use crate::index::packing::{ListView, Packing, widen};
+use crate::index::packing::{ListView, Packing, Words, widen};
 use crate::index::tagged::{TaggedTable, hash};
 use crate::index::{RecordTable, StoredRecord};
 use crate::keys::AssocKey;
@@ -60,8 +60,11 @@ impl Role {
 #[derive(Default)]
 struct List {
     inst: i64,
-    words: Vec<u64>,
+    words: Words,
 }
+
+// Inline words cost nothing: a list is 32 bytes either way.
+const _: () = assert!(std::mem::size_of::<List>() == 32);
 
 /// The lists of one model association in one role.
 #[derive(Default)]
