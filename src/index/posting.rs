@@ -164,13 +164,17 @@ impl<'a> Postings<'a> {
             .chain(many.into_iter().flat_map(ListView::iter))
     }
 
-    /// The postings of a list of two or more records (`None` for zero or
-    /// one), which a caller can copy out in one tight loop
-    /// ([`ListView::map_into`]).
-    pub(crate) fn as_list(&self) -> Option<ListView<'a>> {
+    /// Appends `f` of each posting to `out`, in id order: one push for a
+    /// single record, one tight loop for a list ([`ListView::map_into`]),
+    /// where [`Postings::iter`] is a chain of both.
+    pub(crate) fn map_into<T>(&self, out: &mut Vec<T>, mut f: impl FnMut(Posting) -> T) {
         match self.repr {
-            Repr::Many(list) => Some(list),
-            _ => None,
+            Repr::Empty => {}
+            Repr::One(id) => out.push(f(Posting {
+                other: self.role.other(self.records.fields(id)),
+                id,
+            })),
+            Repr::Many(list) => list.map_into(out, f),
         }
     }
 
@@ -228,7 +232,19 @@ impl PostingMap {
 
     /// The records where `inst` plays this role in `assoc`, in id order.
     pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
-        self.lookup(assoc, inst, hash(inst)).0
+        // Not `lookup(..).0`: the hot read paths skip building a key slot.
+        let (role, records) = (self.role, &*self.records);
+        let found = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
+            let slot = lists.table.find(hash(inst), |e| {
+                key_of(role, records, &lists.many, e) == inst
+            })?;
+            Some(self.postings(lists, lists.table.get(slot)))
+        });
+        found.unwrap_or(Postings {
+            repr: Repr::Empty,
+            role,
+            records,
+        })
     }
 
     /// [`PostingMap::get`] for an instance whose [`hash`] is `inst_hash`,

@@ -126,13 +126,7 @@ impl Store {
                 bk_asst_inst_id: dst,
             }
         };
-        let postings = map.get(a.key, inst);
-        // A list copies out in one tight loop (one reserve), where the
-        // general iterator is a chain.
-        match postings.as_list() {
-            Some(list) => list.map_into(out, edge),
-            None => out.extend(postings.iter().map(edge)),
-        }
+        map.get(a.key, inst).map_into(out, edge);
         Ok(())
     }
 
