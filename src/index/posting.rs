@@ -197,6 +197,18 @@ fn key_of(role: Role, records: &RecordTable, many: &[List], entry: i64) -> i64 {
     }
 }
 
+/// Probes `table` for the key `inst` (whose [`hash`] is `inst_hash`): the
+/// one probe every lookup, append and removal makes.
+fn probe_key(
+    table: &TaggedTable,
+    many: &[List],
+    (role, records): (Role, &RecordTable),
+    inst: i64,
+    inst_hash: u64,
+) -> Probe {
+    table.probe(inst_hash, |e| key_of(role, records, many, e) == inst)
+}
+
 /// Makes the lists of a table able to store `p`: switches them all to
 /// [`Packing::Wide`] (once per table, and only past 32-bit ids) when their
 /// packing cannot.
@@ -218,6 +230,14 @@ impl PostingMap {
         }
     }
 
+    fn empty(&self) -> Postings<'_> {
+        Postings {
+            repr: Repr::Empty,
+            role: self.role,
+            records: &self.records,
+        }
+    }
+
     fn postings<'a>(&'a self, lists: &'a AssocLists, entry: i64) -> Postings<'a> {
         let repr = match list_index(entry) {
             Some(n) => Repr::Many(lists.packing.view(&lists.many[n].words)),
@@ -233,18 +253,26 @@ impl PostingMap {
     /// The records where `inst` plays this role in `assoc`, in id order.
     pub(crate) fn get(&self, assoc: AssocKey, inst: i64) -> Postings<'_> {
         // Not `lookup(..).0`: the hot read paths skip building a key slot.
-        let (role, records) = (self.role, &*self.records);
-        let found = self.by_assoc.get(assoc.0 as usize).and_then(|lists| {
-            let slot = lists.table.find(hash(inst), |e| {
-                key_of(role, records, &lists.many, e) == inst
-            })?;
-            Some(self.postings(lists, lists.table.get(slot)))
-        });
-        found.unwrap_or(Postings {
-            repr: Repr::Empty,
-            role,
-            records,
-        })
+        self.find(assoc, inst, hash(inst))
+            .map_or_else(|| self.empty(), |(lists, probe)| self.found(lists, probe))
+    }
+
+    /// The table of `assoc`, if it has one, and the probe for `inst` in it.
+    fn find(&self, assoc: AssocKey, inst: i64, inst_hash: u64) -> Option<(&AssocLists, Probe)> {
+        let lists = self.by_assoc.get(assoc.0 as usize)?;
+        let key = (self.role, &*self.records);
+        Some((
+            lists,
+            probe_key(&lists.table, &lists.many, key, inst, inst_hash),
+        ))
+    }
+
+    /// The postings `probe` found in `lists`, or none.
+    fn found<'a>(&'a self, lists: &'a AssocLists, probe: Probe) -> Postings<'a> {
+        probe.found().map_or_else(
+            || self.empty(),
+            |slot| self.postings(lists, lists.table.get(slot)),
+        )
     }
 
     /// [`PostingMap::get`] for an instance whose [`hash`] is `inst_hash`,
@@ -257,29 +285,16 @@ impl PostingMap {
         inst_hash: u64,
     ) -> (Postings<'_>, KeySlot) {
         debug_assert_eq!(inst_hash, hash(inst));
-        let (role, records) = (self.role, &*self.records);
-        let mut at = KeySlot {
-            role,
+        let found = self.find(assoc, inst, inst_hash);
+        let at = KeySlot {
+            role: self.role,
             assoc,
             inst,
             inst_hash,
-            probe: None,
+            probe: found.map(|(_, probe)| probe),
         };
-        let empty = Postings {
-            repr: Repr::Empty,
-            role,
-            records,
-        };
-        let Some(lists) = self.by_assoc.get(assoc.0 as usize) else {
-            return (empty, at);
-        };
-        let probe = lists
-            .table
-            .probe(inst_hash, |e| key_of(role, records, &lists.many, e) == inst);
-        at.probe = Some(probe);
-        let postings = probe
-            .found()
-            .map_or(empty, |slot| self.postings(lists, lists.table.get(slot)));
+        let postings =
+            found.map_or_else(|| self.empty(), |(lists, probe)| self.found(lists, probe));
         (postings, at)
     }
 
@@ -319,7 +334,7 @@ impl PostingMap {
         let inst_hash = if same_key { at.inst_hash } else { hash(inst) };
         let probe = match at.probe {
             Some(p) if same_key && table.is_current(p) => p,
-            _ => table.probe(inst_hash, |e| key_of(role, records, many, e) == inst),
+            _ => probe_key(table, many, (role, records), inst, inst_hash),
         };
         let Some(slot) = probe.found() else {
             table.insert_vacant(probe, inst_hash, posting.id);
@@ -366,7 +381,7 @@ impl PostingMap {
         else {
             return false;
         };
-        let Some(slot) = table.find(hash(inst), |e| key_of(role, records, many, e) == inst) else {
+        let Some(slot) = probe_key(table, many, (role, records), inst, hash(inst)).found() else {
             return false;
         };
         let Some(n) = list_index(table.get(slot)) else {

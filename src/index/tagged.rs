@@ -101,6 +101,7 @@ impl TaggedTable {
 
     /// The slot of the payload whose key hashes to `hash` and for which
     /// `eq` holds.
+    #[cfg(test)]
     pub(crate) fn find(&self, hash: u64, eq: impl FnMut(i64) -> bool) -> Option<usize> {
         self.probe(hash, eq).found()
     }
