@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use assocstore::{BatchCreate, Edge, NewModelAssociation, Store};
 
 use crate::system::{Found, System};
-use crate::workload::{Batch, Mapping, ModelAssoc, Workload};
+use crate::workload::{Batch, ModelAssoc, Workload};
 
 /// A default [`Store`] (shards: the smallest power of two ≥ 4 × cores),
 /// read through its allocation-free edge API with one reused buffer, as a
@@ -20,11 +20,7 @@ impl Assocstore {
     pub fn new(w: &Workload) -> Assocstore {
         let store = Store::new();
         for a in &w.assocs {
-            let mapping = match a.mapping {
-                Mapping::OneToOne => assocstore::Mapping::OneToOne,
-                Mapping::OneToMany => assocstore::Mapping::OneToMany,
-                Mapping::ManyToMany => assocstore::Mapping::ManyToMany,
-            };
+            let mapping = a.mapping.as_str().parse().expect("mapping");
             let new = NewModelAssociation::new(a.src_name, a.kind, a.dst_name, mapping);
             assert_eq!(new.bk_obj_asst_id, a.name);
             store

@@ -117,6 +117,18 @@ pub enum Mapping {
     ManyToMany,
 }
 
+impl Mapping {
+    /// bk-cmdb's name for it (`1:1`, `1:n`, `n:n`), which
+    /// `assocstore::Mapping` parses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mapping::OneToOne => "1:1",
+            Mapping::OneToMany => "1:n",
+            Mapping::ManyToMany => "n:n",
+        }
+    }
+}
+
 /// A model and its registered instances: ids `first..first + count`.
 #[derive(Debug, Clone)]
 pub struct Model {
