@@ -36,8 +36,8 @@ mod model;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -473,19 +473,8 @@ fn random_run(
     setup(&store);
     let progress = Arc::new(AtomicU64::new(0));
     let _watchdog = Watchdog::start(config, Arc::clone(&progress), Duration::from_mins(2));
-    let barrier = Barrier::new(threads);
-    let results: Vec<(Vec<Event>, Vec<i64>)> = thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (store, barrier, progress) = (&store, &barrier, &*progress);
-                s.spawn(move || {
-                    barrier.wait();
-                    worker(store, seed + t as u64, ops, progress)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let results: Vec<(Vec<Event>, Vec<i64>)> =
+        race(threads, |t| worker(&store, seed + t as u64, ops, &progress));
     verify(&store, &results);
     (progress.load(Ordering::Relaxed), tally(&results))
 }

@@ -38,11 +38,14 @@ struct PageBody {
     sort: Option<String>,
 }
 
+/// The search body's typed fields. Only `bk_obj_id` is read from it:
+/// `fields` and `page` are here so that a value of the wrong type fails the
+/// decode (1199000) before `Search::from_json` validates the rest; any
+/// `conditions` value decodes, so it has no field.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SearchBody {
     bk_obj_id: Option<String>,
-    conditions: Option<Value>,
     fields: Option<Vec<String>>,
     page: Option<PageBody>,
 }
