@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::index::instance_set::InstanceSet;
 use crate::index::{PostingMap, RecordTable, Role};
-use crate::keys::ModelKey;
+use crate::keys::{AssocKey, ModelKey};
 
 /// Posting lists in both roles plus the instance registry, for the instance
 /// ids of this shard. Because the shard is chosen by instance id alone, an
@@ -23,6 +23,11 @@ pub(crate) struct Shard {
     instances: Vec<InstanceSet>,
     /// `bk_inst_name` of the instances registered with one.
     names: HashMap<(ModelKey, i64), Box<str>, ahash::RandomState>,
+    /// The live model associations by `bk_obj_asst_id`: every shard's copy
+    /// of the catalog's name index, changed only while every shard is
+    /// write-locked, so a single-shard read resolves a name without taking
+    /// the catalog lock too.
+    assoc_names: HashMap<Arc<str>, AssocKey, ahash::RandomState>,
 }
 
 impl Shard {
@@ -32,7 +37,30 @@ impl Shard {
             inn: PostingMap::new(Role::Target, Arc::clone(records)),
             instances: Vec::new(),
             names: HashMap::default(),
+            assoc_names: HashMap::default(),
         }
+    }
+
+    /// The live model association named `obj_asst_id`, if any.
+    pub(crate) fn assoc_by_name(&self, obj_asst_id: &str) -> Option<AssocKey> {
+        self.assoc_names.get(obj_asst_id).copied()
+    }
+
+    /// Records a new model association's name. The caller holds every
+    /// shard's write lock and the catalog's.
+    pub(crate) fn name_assoc(&mut self, obj_asst_id: &Arc<str>, key: AssocKey) {
+        self.assoc_names.insert(Arc::clone(obj_asst_id), key);
+    }
+
+    /// Forgets a deleted model association's name, under the same locks.
+    pub(crate) fn forget_assoc(&mut self, obj_asst_id: &str) {
+        self.assoc_names.remove(obj_asst_id);
+    }
+
+    /// Every live model association name this shard knows, for the
+    /// invariant check.
+    pub(crate) fn assoc_names(&self) -> impl Iterator<Item = (&str, AssocKey)> + '_ {
+        self.assoc_names.iter().map(|(name, &key)| (&**name, key))
     }
 
     pub(crate) fn has_instance(&self, model: ModelKey, inst: i64) -> bool {

@@ -67,6 +67,11 @@ impl Store {
         };
         let mut catalog = self.catalog.write();
         let id = catalog.add_assoc(&draft)?;
+        if let Some(entry) = catalog.by_id(id) {
+            for shard in self.write_all().each_mut() {
+                shard.name_assoc(&entry.obj_asst_id, entry.key);
+            }
+        }
         self.catalog_generation.fetch_add(1, Ordering::AcqRel);
         Ok(id)
     }
@@ -94,11 +99,14 @@ impl Store {
         let Some(entry) = catalog.by_id(id) else {
             return Ok(());
         };
-        let _all = self.write_all();
+        let mut all = self.write_all();
         if entry.live() > 0 {
             return Err(Error::ModelAssociationInUse);
         }
         catalog.remove_assoc(&entry);
+        for shard in all.each_mut() {
+            shard.forget_assoc(&entry.obj_asst_id);
+        }
         Ok(())
     }
 

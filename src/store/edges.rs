@@ -102,14 +102,14 @@ impl Store {
         role: Role,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
-        // The catalog stays read-locked (it comes first in the lock order),
-        // which saves cloning the entry on this hot path.
-        let catalog = self.catalog.read();
-        let a = catalog
-            .by_name_ref(bk_obj_asst_id)
-            .ok_or(Error::ModelAssociationNotFound)?;
-        out.clear();
+        // One lock: the shard's copy of the name index resolves the model
+        // association, so the catalog lock is not taken (see "Lock order").
         let shard = self.read_one(self.shard_index(inst));
+        let key = shard
+            .assoc_by_name(bk_obj_asst_id)
+            .ok_or(Error::ModelAssociationNotFound)?;
+        let model_association = key.model_association_id();
+        out.clear();
         let map = match role {
             Role::Source => &shard.out,
             Role::Target => &shard.inn,
@@ -121,12 +121,12 @@ impl Store {
             };
             Edge {
                 id: p.id,
-                model_association: a.id,
+                model_association,
                 bk_inst_id: src,
                 bk_asst_inst_id: dst,
             }
         };
-        map.get(a.key, inst).map_into(out, edge);
+        map.get(key, inst).map_into(out, edge);
         Ok(())
     }
 

@@ -92,6 +92,16 @@ impl Store {
             {
                 return Err(format!("instance {inst} registered in shard {index}"));
             }
+            let names = shard.assoc_names().count();
+            if names != catalog.live().count()
+                || shard
+                    .assoc_names()
+                    .any(|(name, key)| catalog.by_name_ref(name).map(|a| a.key) != Some(key))
+            {
+                return Err(format!(
+                    "shard {index}: its model association names disagree with the catalog"
+                ));
+            }
         }
         if outs != records.len() || ins != records.len() {
             return Err(format!(

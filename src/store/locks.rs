@@ -46,6 +46,11 @@ impl WriteSet<'_> {
         &self.guards[self.position(shard)].1
     }
 
+    /// Every held shard, mutably.
+    pub(super) fn each_mut(&mut self) -> impl Iterator<Item = &mut Shard> {
+        self.guards.iter_mut().map(|(_, guard)| &mut **guard)
+    }
+
     pub(super) fn get_mut(&mut self, shard: usize) -> &mut Shard {
         let pos = self.position(shard);
         &mut self.guards[pos].1

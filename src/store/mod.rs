@@ -4,6 +4,9 @@
 //!
 //! * **Catalog** (`RwLock<Catalog>`): association kinds and model
 //!   associations. Readers clone the `Arc<AssocEntry>` they need and let go.
+//!   Every shard keeps a copy of its name index (name → key), written only
+//!   while the catalog and every shard are write-locked, so the hot
+//!   single-instance reads resolve a name under their one shard lock.
 //! * **Index shards** (`[RwLock<Shard>; N]`, `N` a power of two): shard
 //!   `shard_of(inst)` owns, for instance id `inst`, its registry entries (in
 //!   every model) and its posting lists (in every model association, as
@@ -43,8 +46,10 @@
 //! | delete by id(s) | catalog (read, released) → endpoint shards (write) |
 //! | register instances | registry (released) → shards of the ids (write) |
 //! | delete instances | registry, catalog (released) → discovery reads (one shard at a time, released) → the whole set (write), re-validated |
+//! | create model association | catalog (write) → every shard (write) |
 //! | delete model association | catalog (write) → every shard (write) |
 //! | get by id | catalog (read) |
+//! | edges from / to an instance | its shard (read) |
 //! | find | catalog (read, released) → the needed shards (read) |
 //! | `check_invariants` | catalog (read) → every shard (read) |
 //!
