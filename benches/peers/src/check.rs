@@ -109,16 +109,19 @@ impl Reference {
                 format!("{c} created, {r} refused")
             }
         };
-        want(
-            "bulk_load",
-            counts(e.bulk, x.bulk),
-            counts(got.bulk, (0, 0)),
-        );
-        want(
-            "create_one",
-            counts(e.single, x.single),
-            counts(got.single, (0, 0)),
-        );
+        // The floor takes no writes: only its reads are checked.
+        if run.system != "floor" {
+            want(
+                "bulk_load",
+                counts(e.bulk, x.bulk),
+                counts(got.bulk, (0, 0)),
+            );
+            want(
+                "create_one",
+                counts(e.single, x.single),
+                counts(got.single, (0, 0)),
+            );
+        }
         for (what, e, x, got) in [
             ("get_by_id", e.get, x.get, got.get),
             ("by_source", e.by_source, x.by_source, got.by_source),

@@ -9,12 +9,14 @@
 //!
 //! Options: `--n N` bulk items (default 1,000,000; at least 1,000),
 //! `--seed S` (default 42), `--systems a,b,…` a subset of `assocstore`,
-//! `sqlite`, `indradb`, `hashmap` (default all, in that order). Progress goes
+//! `sqlite`, `indradb`, `hashmap` (default: these four, in that order) and
+//! `floor`, the lower bound on a read ([`floor`]; only when named). Progress goes
 //! to stderr. The exit status is 1 when a system's outcomes differ from the
 //! workload's expected ones.
 
 mod assocstore_system;
 mod check;
+mod floor;
 mod hashmap_peer;
 mod indradb_peer;
 mod measure;
@@ -28,7 +30,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::check::Reference;
-use crate::run::SYSTEMS;
+use crate::run::{DEFAULT_SYSTEMS, SYSTEMS};
 use crate::workload::Workload;
 
 struct Args {
@@ -37,13 +39,14 @@ struct Args {
     systems: Vec<&'static str>,
 }
 
-const USAGE: &str = "usage: peers [--n N] [--seed S] [--systems assocstore,sqlite,indradb,hashmap]";
+const USAGE: &str =
+    "usage: peers [--n N] [--seed S] [--systems assocstore,sqlite,indradb,hashmap[,floor]]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         n: 1_000_000,
         seed: 42,
-        systems: SYSTEMS.to_vec(),
+        systems: DEFAULT_SYSTEMS.to_vec(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {

@@ -10,6 +10,7 @@ fn title(system: &str) -> &'static str {
         "assocstore" => "assocstore",
         "sqlite" => "SQLite",
         "indradb" => "IndraDB ¹",
+        "floor" => "floor ⁵",
         _ => "HashMap",
     }
 }
@@ -79,11 +80,14 @@ pub fn print(w: &Workload, runs: &[Run], check: &str) {
     if let Some(o) = ours {
         for p in &peers {
             for (i, op) in OPS.iter().enumerate() {
-                println!("ratio {op} {} {:.2}", p.system, ratio(o.ns[i], p.ns[i]));
+                let x = ratio(o.ns[i], p.ns[i]);
+                if !x.is_nan() {
+                    println!("ratio {op} {} {x:.2}", p.system);
+                }
             }
         }
     }
-    for r in runs {
+    for r in runs.iter().filter(|r| !r.bytes_per_assoc.is_nan()) {
         println!(
             "bytes_per_assoc {} {} {:.1}",
             r.system, w.n, r.bytes_per_assoc
@@ -125,7 +129,12 @@ fn table(runs: &[Run], ours: Option<&Run>, peers: &[&Run]) -> String {
             .into_iter()
             .flat_map(|o| peers.iter().map(move |p| (o, p)))
         {
-            let _ = write!(t, " {:.1}× |", ratio(o.ns[i], p.ns[i]));
+            let x = ratio(o.ns[i], p.ns[i]);
+            if x.is_nan() {
+                t.push_str(" – |");
+            } else {
+                let _ = write!(t, " {x:.1}× |");
+            }
         }
         t.push('\n');
     }
@@ -146,7 +155,11 @@ fn table(runs: &[Run], ours: Option<&Run>, peers: &[&Run]) -> String {
         }
     });
     row("bulk load, total seconds", &|r| {
-        format!("{:.2}", r.load_secs)
+        if r.load_secs.is_nan() {
+            "–".into()
+        } else {
+            format!("{:.2}", r.load_secs)
+        }
     });
     row("associations stored", &|r| num(r.stored as f64));
     row("instance registry, MiB ⁴", &|r| {
@@ -156,6 +169,7 @@ fn table(runs: &[Run], ours: Option<&Run>, peers: &[&Run]) -> String {
         match r.system {
             "indradb" => "**no mapping rules**; repeats, instances",
             "sqlite" => "all, by the schema",
+            "floor" => "none: reads only",
             _ => "all",
         }
         .into()
@@ -196,4 +210,12 @@ fn notes(w: &Workload, runs: &[Run]) {
          (SQLite: Rust side only).",
         num(w.models.iter().map(|m| m.count).sum::<i64>() as f64)
     );
+    if runs.iter().any(|r| r.system == "floor") {
+        println!(
+            "⁵ Not a store: the lower bound on a read in this harness. The loaded state as perfect \
+             arrays (records by id; per model association, each role's postings indexed by \
+             instance id minus its model's first id): no hashing, probing, lock, rule or copy. A \
+             peer's time ÷ the floor's caps the speed-up any store can show against it."
+        );
+    }
 }

@@ -13,7 +13,11 @@ use crate::system::{Found, System};
 use crate::workload::Workload;
 
 /// The systems, in report order.
-pub const SYSTEMS: [&str; 4] = ["assocstore", "sqlite", "indradb", "hashmap"];
+pub const SYSTEMS: [&str; 5] = ["assocstore", "sqlite", "indradb", "hashmap", "floor"];
+
+/// The systems a report runs unless `--systems` says otherwise: every store
+/// (the floor is a reference, asked for by name).
+pub const DEFAULT_SYSTEMS: [&str; 4] = ["assocstore", "sqlite", "indradb", "hashmap"];
 
 /// The timed operations, in report order.
 pub const OPS: [&str; 6] = [
@@ -76,6 +80,7 @@ fn build(system: &str, w: &Workload) -> Box<dyn System> {
         "sqlite" => Box::new(Sqlite::new(w)),
         "indradb" => Box::new(IndraDb::new(w)),
         "hashmap" => Box::new(HashMapPeer::new(w)),
+        "floor" => Box::new(crate::floor::Floor::new(w)),
         other => unreachable!("unknown system {other}"),
     }
 }
@@ -95,19 +100,25 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
     let before = heap_bytes();
     let foreign_before = sys.foreign_bytes();
     let mut out = Outcome::default();
-    let (load_ns, load_secs) = chunked(
-        &w.batches,
-        LOAD_CHUNK,
-        |part| part.iter().map(|b| b.items.len()).sum(),
-        |b| {
-            let (c, r) = sys.bulk_load(w, b);
-            out.bulk.0 += c;
-            out.bulk.1 += r;
-        },
-    );
+    let writes = !sys.read_only();
+    let (load_ns, load_secs) = if writes {
+        chunked(
+            &w.batches,
+            LOAD_CHUNK,
+            |part| part.iter().map(|b| b.items.len()).sum(),
+            |b| {
+                let (c, r) = sys.bulk_load(w, b);
+                out.bulk.0 += c;
+                out.bulk.1 += r;
+            },
+        )
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     let foreign_bytes = sys.foreign_bytes().saturating_sub(foreign_before);
     let heap = heap_bytes().saturating_sub(before) + foreign_bytes;
-    let stored = out.bulk.0;
+    // The floor is built loaded: it holds every record the load creates.
+    let stored = if writes { out.bulk.0 } else { w.by_id.len() };
     progress("bulk load", load_secs);
 
     let (get_ns, secs) = chunked(&w.get_ids, LOOKUP_CHUNK, <[_]>::len, |&id| {
@@ -135,14 +146,19 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
     let find_ns = median(&mut rounds);
     progress("find_by_model", t.elapsed().as_secs_f64());
 
-    let (create_ns, secs) = chunked(&w.singles, CREATE_CHUNK, <[_]>::len, |&(a, s, d)| {
-        if sys.create_one(&w.assocs[a], s, d) {
-            out.single.0 += 1;
-        } else {
-            out.single.1 += 1;
-        }
-    });
-    progress("create_one", secs);
+    let create_ns = if writes {
+        let (create_ns, secs) = chunked(&w.singles, CREATE_CHUNK, <[_]>::len, |&(a, s, d)| {
+            if sys.create_one(&w.assocs[a], s, d) {
+                out.single.0 += 1;
+            } else {
+                out.single.1 += 1;
+            }
+        });
+        progress("create_one", secs);
+        create_ns
+    } else {
+        f64::NAN
+    };
 
     let t = Instant::now();
     drop(sys);
@@ -151,7 +167,11 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
         system,
         ns: [load_ns, create_ns, get_ns, src_ns, dst_ns, find_ns],
         load_secs,
-        bytes_per_assoc: heap as f64 / stored.max(1) as f64,
+        bytes_per_assoc: if writes {
+            heap as f64 / stored.max(1) as f64
+        } else {
+            f64::NAN
+        },
         foreign_bytes,
         setup_bytes,
         stored,

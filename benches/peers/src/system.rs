@@ -10,6 +10,12 @@ use crate::workload::{Batch, ModelAssoc, Workload};
 /// them, to a [`Found`]; every system returns them in id order, as
 /// `find_instance_association` does.
 pub trait System {
+    /// Whether it takes no writes (the [`crate::floor`] reference, built
+    /// loaded): its bulk load and single creates are skipped.
+    fn read_only(&self) -> bool {
+        false
+    }
+
     /// `batch_create_instance_association`: inserts the batch with bk-cmdb's
     /// per-item semantics (a refused item never stops the others) and
     /// returns (created, refused).

@@ -150,6 +150,8 @@ impl Model {
 /// A model association.
 #[derive(Debug, Clone)]
 pub struct ModelAssoc {
+    /// Its index in [`Workload::assocs`].
+    pub index: usize,
     /// `bk_obj_asst_id`, `<src>_<kind>_<dst>`.
     pub name: String,
     /// `bk_asst_id`.
@@ -443,7 +445,9 @@ fn models(n: usize) -> Vec<Model> {
 fn model_assocs(models: &[Model]) -> Vec<ModelAssoc> {
     let assocs = ASSOCS
         .iter()
-        .map(|&(src, kind, dst, mapping, _)| ModelAssoc {
+        .enumerate()
+        .map(|(index, &(src, kind, dst, mapping, _))| ModelAssoc {
+            index,
             name: format!("{}_{kind}_{}", models[src].name, models[dst].name),
             kind,
             src,
