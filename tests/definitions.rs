@@ -471,6 +471,51 @@ fn model_association_is_deletable_once_its_records_are_deleted() {
 }
 
 #[test]
+fn edge_reads_follow_model_association_create_delete_and_recreate() {
+    let store = seed_store();
+    let mut edges = Vec::new();
+    let id = store.create_instance_association(SEED, 11, 21).unwrap();
+    store.edges_from(SEED, 11, &mut edges).unwrap();
+    assert_eq!(
+        edges
+            .iter()
+            .map(|e| (e.id, e.model_association))
+            .collect::<Vec<_>>(),
+        [(id, 1)]
+    );
+    assert!(store.delete_instance_association(HOST, id).unwrap());
+    store.delete_model_association(1).unwrap();
+    for result in [
+        store.edges_from(SEED, 11, &mut edges),
+        store.edges_to(SEED, 21, &mut edges),
+    ] {
+        assert_err(result, 1_101_046, "object association does not exist.");
+    }
+    // The same name again is a new model association (id 2), on every shard.
+    let again = store
+        .create_model_association(&NewModelAssociation::new(
+            SWITCH,
+            "belong",
+            HOST,
+            Mapping::ManyToMany,
+        ))
+        .unwrap();
+    assert_eq!(again, 2);
+    let id = store.create_instance_association(SEED, 12, 22).unwrap();
+    store.edges_to(SEED, 22, &mut edges).unwrap();
+    assert_eq!(
+        edges
+            .iter()
+            .map(|e| (e.id, e.model_association))
+            .collect::<Vec<_>>(),
+        [(id, 2)]
+    );
+    store.edges_from(SEED, 11, &mut edges).unwrap();
+    assert!(edges.is_empty());
+    assert_invariants(&store);
+}
+
+#[test]
 fn deleted_model_association_no_longer_accepts_records() {
     let store = seed_store();
     store.delete_model_association(1).unwrap();
