@@ -470,19 +470,18 @@ fn model_association_is_deletable_once_its_records_are_deleted() {
     assert_invariants(&store);
 }
 
+/// (record id, model association id) of each edge.
+fn ids_and_assocs(edges: &[assocstore::Edge]) -> Vec<(i64, i64)> {
+    edges.iter().map(|e| (e.id, e.model_association)).collect()
+}
+
 #[test]
 fn edge_reads_follow_model_association_create_delete_and_recreate() {
     let store = seed_store();
     let mut edges = Vec::new();
     let id = store.create_instance_association(SEED, 11, 21).unwrap();
     store.edges_from(SEED, 11, &mut edges).unwrap();
-    assert_eq!(
-        edges
-            .iter()
-            .map(|e| (e.id, e.model_association))
-            .collect::<Vec<_>>(),
-        [(id, 1)]
-    );
+    assert_eq!(ids_and_assocs(&edges), [(id, 1)]);
     assert!(store.delete_instance_association(HOST, id).unwrap());
     store.delete_model_association(1).unwrap();
     for result in [
@@ -503,13 +502,7 @@ fn edge_reads_follow_model_association_create_delete_and_recreate() {
     assert_eq!(again, 2);
     let id = store.create_instance_association(SEED, 12, 22).unwrap();
     store.edges_to(SEED, 22, &mut edges).unwrap();
-    assert_eq!(
-        edges
-            .iter()
-            .map(|e| (e.id, e.model_association))
-            .collect::<Vec<_>>(),
-        [(id, 2)]
-    );
+    assert_eq!(ids_and_assocs(&edges), [(id, 2)]);
     store.edges_from(SEED, 11, &mut edges).unwrap();
     assert!(edges.is_empty());
     assert_invariants(&store);
