@@ -172,8 +172,9 @@ impl Catalog {
         self.live().filter(|a| a.touches(m)).cloned().collect()
     }
 
-    /// Runs the checks of SPEC §3.1 in order and inserts.
-    pub(crate) fn add_assoc(&mut self, draft: &AssocDraft<'_>) -> Result<i64> {
+    /// Runs the checks of SPEC §3.1 in order and inserts; returns the new
+    /// entry.
+    pub(crate) fn add_assoc(&mut self, draft: &AssocDraft<'_>) -> Result<&Arc<AssocEntry>> {
         if draft.kind == MAINLINE {
             return Err(Error::MainlineNotAllowed);
         }
@@ -224,7 +225,7 @@ impl Catalog {
         }));
         self.by_name.insert(obj_asst_id, key);
         self.by_triple.insert(triple, key);
-        Ok(id)
+        Ok(&self.assocs[key.0 as usize])
     }
 
     /// Marks `entry` deleted and forgets its names. The caller holds every

@@ -287,6 +287,17 @@ mod tests {
         t.find(TopByte::hash(bits), |b| b == bits).is_some()
     }
 
+    /// Every entry `high << 60 | low` (`high` in 0..16, `low` in
+    /// 1..=`max_low`) is found in `t` exactly when `reference` has it.
+    fn assert_agrees(t: &LinearTable<TopByte>, reference: &HashSet<u64>, max_low: u64) {
+        for high in 0..16_u64 {
+            for low in 1..=max_low {
+                let bits = (high << 60) | low;
+                assert_eq!(contains(t, bits), reference.contains(&bits));
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_a_hash_set_through_inserts_and_removes() {
         let mut t = LinearTable::<TopByte>::default();
@@ -307,12 +318,7 @@ mod tests {
             }
             assert_eq!(t.len(), reference.len());
         }
-        for high in 0..16_u64 {
-            for low in 1..=4_001 {
-                let bits = (high << 60) | low;
-                assert_eq!(contains(&t, bits), reference.contains(&bits));
-            }
-        }
+        assert_agrees(&t, &reference, 4_001);
         let all: HashSet<u64> = t.iter().collect();
         assert_eq!(all, reference);
     }
@@ -391,11 +397,6 @@ mod tests {
             reference.insert(bits);
             assert_eq!(t.len(), reference.len());
         }
-        for high in 0..16_u64 {
-            for low in 1..=3_001 {
-                let bits = (high << 60) | low;
-                assert_eq!(contains(&t, bits), reference.contains(&bits));
-            }
-        }
+        assert_agrees(&t, &reference, 3_001);
     }
 }

@@ -469,11 +469,8 @@ mod tests {
 
     fn push(map: &mut PostingMap, records: &RecordTable, id: i64) {
         let r = records.fields(id);
-        let (inst, other) = match map.role {
-            Role::Source => (r.src, r.dst),
-            Role::Target => (r.dst, r.src),
-        };
-        map.push(r.assoc, inst, Posting { other, id });
+        let other = map.role.other(r);
+        map.push(r.assoc, map.role.key(r), Posting { other, id });
     }
 
     #[test]

@@ -66,12 +66,11 @@ impl Store {
             on_delete: new.on_delete,
         };
         let mut catalog = self.catalog.write();
-        let id = catalog.add_assoc(&draft)?;
-        if let Some(entry) = catalog.by_id(id) {
-            for shard in self.write_all().each_mut() {
-                shard.name_assoc(&entry.obj_asst_id, entry.key);
-            }
+        let entry = catalog.add_assoc(&draft)?;
+        for shard in self.write_all().each_mut() {
+            shard.name_assoc(&entry.obj_asst_id, entry.key);
         }
+        let id = entry.id;
         self.catalog_generation.fetch_add(1, Ordering::AcqRel);
         Ok(id)
     }
