@@ -58,6 +58,8 @@ pub struct Outcome {
 pub struct Run {
     /// One of [`SYSTEMS`].
     pub system: &'static str,
+    /// Whether it ran the write phases (all but the floor did).
+    pub writes: bool,
     /// Median ns per operation, in [`OPS`] order.
     pub ns: [f64; 6],
     /// Seconds for the whole bulk load.
@@ -165,6 +167,7 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
     progress("drop", t.elapsed().as_secs_f64());
     Run {
         system,
+        writes,
         ns: [load_ns, create_ns, get_ns, src_ns, dst_ns, find_ns],
         load_secs,
         bytes_per_assoc: if writes {
