@@ -122,21 +122,25 @@ impl Catalog {
         &self.kinds
     }
 
-    /// Adds a kind; its id is the next in sequence.
-    pub(crate) fn add_kind(&mut self, mut kind: AssociationKind) -> Result<i64> {
+    /// Checks a new kind and returns it with its id, the next in sequence;
+    /// [`Catalog::insert_kind`] adds it.
+    pub(crate) fn check_kind(&self, mut kind: AssociationKind) -> Result<AssociationKind> {
         if kind.bk_asst_id.is_empty() {
             return Err(Error::unassigned("bk_asst_id"));
         }
         if self.kind_index.contains_key(&kind.bk_asst_id) {
             return Err(Error::duplicated(kind.bk_asst_id));
         }
-        let id = self.kinds.last().map_or(1, |k| k.id + 1);
-        kind.id = id;
+        kind.id = self.kinds.last().map_or(1, |k| k.id + 1);
         kind.ispre = false;
+        Ok(kind)
+    }
+
+    /// Adds a kind that [`Catalog::check_kind`] passed.
+    pub(crate) fn insert_kind(&mut self, kind: AssociationKind) {
         self.kind_index
             .insert(kind.bk_asst_id.clone(), self.kinds.len());
         self.kinds.push(kind);
-        Ok(id)
     }
 
     /// The live model association named `obj_asst_id`.
@@ -162,6 +166,12 @@ impl Catalog {
         self.assocs.get(key.0 as usize)
     }
 
+    /// Every model association ever created, deleted ones included, in id
+    /// order.
+    pub(crate) fn entries(&self) -> &[Arc<AssocEntry>] {
+        &self.assocs
+    }
+
     /// Every live model association, in id order.
     pub(crate) fn live(&self) -> impl Iterator<Item = &Arc<AssocEntry>> {
         self.assocs.iter().filter(|a| !a.is_deleted())
@@ -172,9 +182,12 @@ impl Catalog {
         self.live().filter(|a| a.touches(m)).cloned().collect()
     }
 
-    /// Runs the checks of SPEC §3.1 in order and inserts; returns the new
-    /// entry.
-    pub(crate) fn add_assoc(&mut self, draft: &AssocDraft<'_>) -> Result<&Arc<AssocEntry>> {
+    /// Runs the create checks in order (kind `bk_mainline` → 1101082; an
+    /// empty kind or model → 1101045; the same (source, target, kind) →
+    /// 1101038; an empty name → 1199010; the name taken → 1199014; an unknown
+    /// kind → 1101072) and returns the new entry with the next key;
+    /// [`Catalog::insert_assoc`] adds it.
+    pub(crate) fn check_assoc(&self, draft: &AssocDraft<'_>) -> Result<Arc<AssocEntry>> {
         if draft.kind == MAINLINE {
             return Err(Error::MainlineNotAllowed);
         }
@@ -207,11 +220,10 @@ impl Catalog {
             })?;
         let key = AssocKey(key);
         let id = key.model_association_id();
-        let obj_asst_id: Arc<str> = Arc::from(draft.obj_asst_id);
-        self.assocs.push(Arc::new(AssocEntry {
+        Ok(Arc::new(AssocEntry {
             key,
             id,
-            obj_asst_id: Arc::clone(&obj_asst_id),
+            obj_asst_id: Arc::from(draft.obj_asst_id),
             name: draft.name.to_owned(),
             src_model: draft.src.key,
             dst_model: draft.dst.key,
@@ -222,10 +234,18 @@ impl Catalog {
             on_delete: draft.on_delete,
             deleted: AtomicBool::new(false),
             live: AtomicU64::new(0),
-        }));
-        self.by_name.insert(obj_asst_id, key);
-        self.by_triple.insert(triple, key);
-        Ok(&self.assocs[key.0 as usize])
+        }))
+    }
+
+    /// Adds an entry that [`Catalog::check_assoc`] built; its key is the
+    /// next one.
+    pub(crate) fn insert_assoc(&mut self, entry: &Arc<AssocEntry>) {
+        debug_assert_eq!(entry.key.0 as usize, self.assocs.len());
+        let triple = (entry.src_model, entry.dst_model, Arc::clone(&entry.kind));
+        self.by_name
+            .insert(Arc::clone(&entry.obj_asst_id), entry.key);
+        self.by_triple.insert(triple, entry.key);
+        self.assocs.push(Arc::clone(entry));
     }
 
     /// Marks `entry` deleted and forgets its names. The caller holds every

@@ -101,7 +101,80 @@ pub enum Error {
     InstanceHasAssociation,
     /// 1101082 `bk_mainline association type can't use in this scene`.
     MainlineNotAllowed,
+    /// 1199031 `'<dir>' initialization failed`: a durable store could not
+    /// be opened; the cause is [`std::error::Error::source`].
+    OpenFailed {
+        /// The store's directory.
+        dir: String,
+        /// Why.
+        cause: OpenFailure,
+    },
+    /// 1199061 `commit transcation failed, error:<message>` (bk-cmdb's
+    /// typo): a durable store could not write or sync its journal, or
+    /// turned read-only after such a failure.
+    CommitFailed {
+        /// The OS error, or why the store is read-only.
+        message: String,
+    },
 }
+
+/// Why a durable store did not open ([`Error::OpenFailed`]).
+///
+/// ```
+/// use assocstore::OpenFailure;
+/// let why = OpenFailure::Corrupt { file: "journal-0000000000000001.wal".into(), offset: 48, what: "checksum mismatch".into() };
+/// assert_eq!(why.to_string(), "journal-0000000000000001.wal: checksum mismatch at byte offset 48");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenFailure {
+    /// Another store, in this process or another, has the directory open.
+    Locked,
+    /// A file does not verify, somewhere other than a torn journal tail.
+    Corrupt {
+        /// The file, as a path.
+        file: std::path::PathBuf,
+        /// The byte offset of the damage in it.
+        offset: u64,
+        /// What does not verify.
+        what: String,
+    },
+    /// A file written by a format version this build does not read.
+    UnsupportedVersion {
+        /// The file, as a path.
+        file: std::path::PathBuf,
+        /// Its format version.
+        version: u32,
+    },
+    /// The operating system refused an operation.
+    Io {
+        /// What was being done, with the path.
+        op: String,
+        /// The OS error.
+        message: String,
+    },
+}
+
+impl fmt::Display for OpenFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenFailure::Locked => f.write_str("the directory is open in another store (locked)"),
+            OpenFailure::Corrupt { file, offset, what } => {
+                write!(f, "{}: {what} at byte offset {offset}", file.display())
+            }
+            OpenFailure::UnsupportedVersion { file, version } => {
+                write!(
+                    f,
+                    "{}: unsupported format version {version}",
+                    file.display()
+                )
+            }
+            OpenFailure::Io { op, message } => write!(f, "{op}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenFailure {}
 
 impl Error {
     /// The bk-cmdb error code of this error.
@@ -132,6 +205,8 @@ impl Error {
             Error::TargetInstanceNotFound => 1_101_074,
             Error::InstanceHasAssociation => 1_101_075,
             Error::MainlineNotAllowed => 1_101_082,
+            Error::OpenFailed { .. } => 1_199_031,
+            Error::CommitFailed { .. } => 1_199_061,
         }
     }
 
@@ -207,11 +282,22 @@ impl fmt::Display for Error {
             Error::MainlineNotAllowed => {
                 f.write_str("bk_mainline association type can't use in this scene")
             }
+            Error::OpenFailed { dir, .. } => write!(f, "'{dir}' initialization failed"),
+            Error::CommitFailed { message } => {
+                write!(f, "commit transcation failed, error:{message}")
+            }
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::OpenFailed { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

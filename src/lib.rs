@@ -73,6 +73,8 @@ struct ReadmeDoctests;
 
 mod batch;
 mod catalog;
+mod durable;
+mod effect;
 mod error;
 mod graph;
 mod index;
@@ -87,8 +89,15 @@ pub mod store;
 mod sync;
 pub mod wire;
 
+/// Where a durable store keeps its files: the [`storage::Storage`] seam,
+/// the real file system, and a simulated disk for crash and fault tests.
+pub mod storage {
+    pub use crate::durable::io::{FileStorage, SimulatedDisk, Storage, StorageFile};
+}
+
 pub use batch::{BatchCreate, BatchOutcome, ItemOutcome};
-pub use error::{Error, Result};
+pub use durable::{DEFAULT_CHECKPOINT_BYTES, Durability, OpenReport};
+pub use error::{Error, OpenFailure, Result};
 pub use graph::{EdgeFilter, Neighbour, Reached, TopologyGroup, TopologyNode, Towards, Traversal};
 pub use kind::{AssociationKind, Direction};
 pub use model_association::{Mapping, ModelAssociation, NewModelAssociation, OnDelete};

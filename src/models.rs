@@ -36,6 +36,16 @@ impl ModelEntry {
         *self.display.write() = Some((name.to_owned(), icon.to_owned()));
     }
 
+    /// The highest instance id seen so far.
+    pub(crate) fn max_seen(&self) -> i64 {
+        self.max_inst.load(Ordering::Acquire)
+    }
+
+    /// (`bk_obj_name`, `bk_obj_icon`) if defined.
+    pub(crate) fn defined_display(&self) -> Option<(String, String)> {
+        self.display.read().clone()
+    }
+
     /// Records that `id` was registered explicitly.
     pub(crate) fn observe(&self, id: i64) {
         self.max_inst.fetch_max(id, Ordering::AcqRel);
@@ -69,6 +79,16 @@ impl Models {
     /// The entry for `name`, if the model was ever used.
     pub(crate) fn lookup(&self, name: &str) -> Option<Arc<ModelEntry>> {
         self.inner.read().by_name.get(name).cloned()
+    }
+
+    /// The entry of a key handed out by [`Models::intern`].
+    pub(crate) fn get(&self, key: ModelKey) -> Option<Arc<ModelEntry>> {
+        self.inner.read().by_key.get(key.0 as usize).cloned()
+    }
+
+    /// Every model ever used, in key order.
+    pub(crate) fn all(&self) -> Vec<Arc<ModelEntry>> {
+        self.inner.read().by_key.clone()
     }
 
     /// The entry for `name`, created on first use.

@@ -119,13 +119,6 @@ pub(crate) struct KeySlot {
     probe: Option<Probe>,
 }
 
-impl KeySlot {
-    /// The instance it was looked up for.
-    pub(crate) fn inst(&self) -> i64 {
-        self.inst
-    }
-}
-
 /// The records of one key, with what is needed to read their endpoints.
 #[derive(Clone, Copy)]
 pub(crate) struct Postings<'a> {
@@ -175,6 +168,15 @@ impl<'a> Postings<'a> {
                 id,
             })),
             Repr::Many(list) => list.map_into(out, f),
+        }
+    }
+
+    /// The highest id in the list.
+    pub(crate) fn last_id(&self) -> Option<i64> {
+        match self.repr {
+            Repr::Empty => None,
+            Repr::One(id) => Some(id),
+            Repr::Many(list) => list.len().checked_sub(1).map(|i| list.get(i).id),
         }
     }
 

@@ -155,6 +155,12 @@ impl RecordTable {
         })
     }
 
+    /// Whether slot `id` was never written (no record ever had this id).
+    pub(crate) fn is_unwritten(&self, id: i64) -> bool {
+        self.slot(id)
+            .is_none_or(|slot| slot.meta.load(Ordering::Acquire) & STATE_MASK == EMPTY)
+    }
+
     /// Marks record `id` dead; `false` if it was not live. The caller holds
     /// the shard locks of both endpoints.
     pub(crate) fn kill(&self, id: i64) -> bool {

@@ -105,6 +105,13 @@ impl Shard {
         self.names.get(&(model, inst)).map(AsRef::as_ref)
     }
 
+    /// Every (model, instance id, name) registered with a name.
+    pub(crate) fn names(&self) -> impl Iterator<Item = (ModelKey, i64, &str)> + '_ {
+        self.names
+            .iter()
+            .map(|(&(model, inst), name)| (model, inst, &**name))
+    }
+
     /// Every registered (model, instance id).
     pub(crate) fn instances(&self) -> impl Iterator<Item = (ModelKey, i64)> + '_ {
         self.instances.iter().enumerate().flat_map(|(model, set)| {

@@ -2,14 +2,16 @@
 //! one set of shard locks, each seeing the items planned before it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Store;
+use super::commit::Held;
 use super::locks::WriteSet;
 use crate::batch::{BatchCreate, BatchOutcome, ItemOutcome};
 use crate::catalog::AssocEntry;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
-use crate::index::{KeySlot, find_triple, hash};
-use crate::kind::MAINLINE;
+use crate::index::{KeySlot, hash};
 use crate::mapping;
 
 /// The decision for one item before anything is inserted.
@@ -34,7 +36,7 @@ enum Check {
     Insert([KeySlot; 2]),
 }
 
-/// The items planned so far in an atomic batch, which later items must see.
+/// The items planned so far in a batch, which later items must see.
 #[derive(Default)]
 struct Overlay {
     triples: HashMap<(i64, i64), usize, ahash::RandomState>,
@@ -71,8 +73,10 @@ impl Store {
     /// `bk_obj_id` / `bk_asst_obj_id` differ from the model association's →
     /// 1199006 naming it. Per-item failures are in the outcome: the triple
     /// exists → 1101038; source missing → 1101073; target missing → 1101074;
-    /// mapping → 1101052 / 1101061.
+    /// mapping → 1101052 / 1101061. A durable store that cannot write its
+    /// journal → 1199061, and nothing is inserted.
     pub fn batch_create_instance_associations(&self, req: &BatchCreate) -> Result<BatchOutcome> {
+        self.writable()?;
         let assoc = self.check_batch(req)?;
         let insts = req.details.iter().flat_map(|&(s, d)| [s, d]);
         let mut set = self.write_insts(insts);
@@ -84,41 +88,14 @@ impl Store {
             src_model: assoc.src_name.to_string(),
             dst_model: assoc.dst_name.to_string(),
         };
-        if !req.atomic {
-            // One pass: each item is checked against the store, which by
-            // then holds the items inserted before it.
-            let mut items = Vec::with_capacity(req.details.len());
-            let mut created = 0;
-            for &(src, dst) in &req.details {
-                items.push(match self.check_item(&set, &assoc, src, dst, None) {
-                    Check::Exists(id) if req.idempotent => ItemOutcome::Existing(id),
-                    Check::Exists(_) | Check::InBatch(_) => ItemOutcome::Failed(repeat()),
-                    Check::Refused(e) => ItemOutcome::Failed(e),
-                    Check::Insert(keys) => {
-                        let id = match self.next_ids(1) {
-                            Ok(id) => id,
-                            Err(e) => {
-                                // The items before this one are linked:
-                                // count them before giving up.
-                                assoc.add_live(created);
-                                return Err(e);
-                            }
-                        };
-                        self.link(&mut set, &assoc, id, keys);
-                        created += 1;
-                        ItemOutcome::Created(id)
-                    }
-                });
-            }
-            assoc.add_live(created);
-            return Ok(BatchOutcome { items });
-        }
-        // Atomic: plan every item against the store plus the items planned
-        // before it, then insert all or none.
+        // Plan every item against the store plus the items planned before
+        // it (in either mode each item sees the earlier ones), then commit
+        // the inserts as one call: all of them, or in atomic mode none if
+        // any item failed.
         let mut overlay = Overlay::default();
         let mut plans = Vec::with_capacity(req.details.len());
         for (i, &(src, dst)) in req.details.iter().enumerate() {
-            let plan = match self.check_item(&set, &assoc, src, dst, Some(&overlay)) {
+            let plan = match self.check_item(&set, &assoc, src, dst, &overlay) {
                 Check::Exists(id) if req.idempotent => Plan::Existing(id),
                 Check::InBatch(j) if req.idempotent => Plan::SameAs(j),
                 Check::Exists(_) | Check::InBatch(_) => Plan::Failed(repeat()),
@@ -132,7 +109,7 @@ impl Store {
             };
             plans.push(plan);
         }
-        let commit = !plans.iter().any(|p| matches!(p, Plan::Failed(_)));
+        let commit = !(req.atomic && plans.iter().any(|p| matches!(p, Plan::Failed(_))));
         let inserts = plans
             .iter()
             .filter(|p| matches!(p, Plan::Insert(_)))
@@ -142,15 +119,22 @@ impl Store {
         } else {
             0
         };
+        let mut links = Vec::with_capacity(if commit { inserts } else { 0 });
         let mut items: Vec<ItemOutcome> = Vec::with_capacity(plans.len());
-        for plan in plans {
+        for (plan, &(src, dst)) in plans.into_iter().zip(&req.details) {
             items.push(match plan {
                 // The key slots are stale after earlier inserts into the
                 // same table; linking then probes again.
                 Plan::Insert(keys) if commit => {
                     let id = next;
                     next += 1;
-                    self.link(&mut set, &assoc, id, keys);
+                    links.push(Effect::Link {
+                        assoc: Arc::clone(&assoc),
+                        id,
+                        src,
+                        dst,
+                        slots: Some(keys),
+                    });
                     ItemOutcome::Created(id)
                 }
                 // The first occurrence is earlier, so its outcome is known.
@@ -163,9 +147,9 @@ impl Store {
                 Plan::Failed(e) => ItemOutcome::Failed(e),
             });
         }
-        if commit {
-            assoc.add_live(inserts as u64);
-        }
+        self.commit(Held::shards(&mut set), &links)?;
+        drop(set);
+        self.after_write();
         Ok(BatchOutcome { items })
     }
 
@@ -201,41 +185,37 @@ impl Store {
         std::hint::black_box(read);
     }
 
-    /// Runs the per-item checks in SPEC order (triple, source, target,
-    /// mapping) against the store and, for an atomic batch, the items
-    /// planned before this one.
+    /// Runs the per-item checks in bk-cmdb's batch order (the triple exists,
+    /// in the store or earlier in the batch; source missing; target
+    /// missing; mapping) against the store plus the items planned before
+    /// this one.
     fn check_item(
         &self,
         set: &WriteSet<'_>,
         assoc: &AssocEntry,
         src: i64,
         dst: i64,
-        overlay: Option<&Overlay>,
+        overlay: &Overlay,
     ) -> Check {
-        let s = set.get(self.shard_index(src));
-        let d = set.get(self.shard_index(dst));
-        let (outs, out_at) = s.out.lookup(assoc.key, src, hash(src));
-        let (ins, inn_at) = d.inn.lookup(assoc.key, dst, hash(dst));
-        if let Some(id) = find_triple(outs, ins, src, dst) {
+        let facts = self.probe(set, assoc, src, dst);
+        if let Some(id) = facts.triple {
             return Check::Exists(id);
         }
-        if let Some(&j) = overlay.and_then(|o| o.triples.get(&(src, dst))) {
+        if let Some(&j) = overlay.triples.get(&(src, dst)) {
             return Check::InBatch(j);
         }
-        if !s.has_instance(assoc.src_model, src) {
+        if !facts.src_registered {
             return Check::Refused(Error::SourceInstanceNotFound);
         }
-        if !d.has_instance(assoc.dst_model, dst) {
+        if !facts.dst_registered {
             return Check::Refused(Error::TargetInstanceNotFound);
         }
-        let planned_source = overlay.is_some_and(|o| o.sources.contains(&src));
-        let planned_target = overlay.is_some_and(|o| o.targets.contains(&dst));
         match mapping::check(
             assoc.mapping,
-            !outs.is_empty() || planned_source,
-            !ins.is_empty() || planned_target,
+            facts.src_is_source || overlay.sources.contains(&src),
+            facts.dst_is_target || overlay.targets.contains(&dst),
         ) {
-            Ok(()) => Check::Insert([out_at, inn_at]),
+            Ok(()) => Check::Insert(facts.slots),
             Err(e) => Check::Refused(e),
         }
     }
@@ -268,14 +248,7 @@ impl Store {
         if !req.bk_obj_asst_id.ends_with(&req.bk_asst_obj_id) {
             return Err(Error::invalid("bk_asst_obj_id"));
         }
-        let assoc = self
-            .catalog
-            .read()
-            .by_name(&req.bk_obj_asst_id)
-            .ok_or(Error::ModelAssociationNotFound)?;
-        if &*assoc.kind == MAINLINE {
-            return Err(Error::MainlineNotAllowed);
-        }
+        let assoc = self.assoc_for_create(&req.bk_obj_asst_id)?;
         if *assoc.src_name != *req.bk_obj_id {
             return Err(Error::invalid("bk_obj_id"));
         }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Store;
-use super::instance_delete::{AssocMap, Link};
+use super::commit::Held;
+use super::instance_delete::{AssocMap, Link, unlinks};
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::keys::ModelKey;
 use crate::model_association::OnDelete;
@@ -54,12 +56,14 @@ impl Store {
     ///
     /// # Errors
     /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1101075 `the inst
-    /// has association` when a link without a delete rule holds.
+    /// has association` when a link without a delete rule holds; 1199061
+    /// when a durable store cannot write its journal.
     pub fn delete_instance_cascade(
         &self,
         bk_obj_id: &str,
         bk_inst_id: i64,
     ) -> Result<CascadeOutcome> {
+        self.writable()?;
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }
@@ -127,10 +131,15 @@ impl Store {
                     return Err(Error::InstanceHasAssociation);
                 }
             }
-            let associations = self.remove_links(&mut set, &assocs, links);
+            let (mut effects, associations) = unlinks(&assocs, links);
             for &(m, _, inst) in &instances {
-                set.get_mut(self.shard_index(inst)).unregister(m, inst);
+                if let Some(model) = self.models.get(m) {
+                    effects.push(Effect::Unregister { model, inst });
+                }
             }
+            self.commit(Held::shards(&mut set), &effects)?;
+            drop(set);
+            self.after_write();
             let instances = instances
                 .into_iter()
                 .map(|(_, name, inst)| (name, inst))

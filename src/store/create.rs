@@ -1,13 +1,41 @@
-//! Creating one instance association (SPEC §3.2), and the insert and removal
-//! steps every write path shares.
+//! Creating instance associations: the facts every create probes, shared by
+//! single and batch create, and the single create's check order.
+//!
+//! Single create (`add_instance_association`) and batch create
+//! (`batch_create_instance_association`) read the same facts of one
+//! (model association, source, target) under the same locks; only the order
+//! in which bk-cmdb reports a failing fact differs, so the probe is here
+//! once and each path keeps just its order.
+
+use std::sync::Arc;
 
 use super::Store;
+use super::commit::Held;
 use super::locks::WriteSet;
 use crate::catalog::AssocEntry;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
-use crate::index::{KeySlot, Posting, StoredRecord, find_triple, hash};
+use crate::index::{KeySlot, find_triple, hash};
 use crate::kind::MAINLINE;
 use crate::mapping;
+
+/// What a create of (model association, source, target) needs to know,
+/// read under the shard locks of both endpoints.
+#[allow(clippy::struct_excessive_bools)] // Five independent facts.
+pub(super) struct Facts {
+    /// The source already is a source in this model association.
+    pub(super) src_is_source: bool,
+    /// The target already is a target in this model association.
+    pub(super) dst_is_target: bool,
+    /// The id of the record with this very triple, if one exists.
+    pub(super) triple: Option<i64>,
+    /// The source is registered in the source model.
+    pub(super) src_registered: bool,
+    /// The target is registered in the target model.
+    pub(super) dst_registered: bool,
+    /// Where the posting lookups of source and target stopped.
+    pub(super) slots: [KeySlot; 2],
+}
 
 impl Store {
     /// Links source instance `bk_inst_id` to target instance
@@ -36,14 +64,48 @@ impl Store {
     /// source or the target already a target → 1101052; `1:n` and the target
     /// already has a source → 1101061; the triple exists → 1199014
     /// (`fields [association]`); source not registered in the source model →
-    /// 1101073; target not registered in the target model → 1101074.
+    /// 1101073; target not registered in the target model → 1101074. A
+    /// durable store that cannot write its journal → 1199061.
     pub fn create_instance_association(
         &self,
         bk_obj_asst_id: &str,
         bk_inst_id: i64,
         bk_asst_inst_id: i64,
     ) -> Result<i64> {
+        self.writable()?;
         let (src, dst) = (bk_inst_id, bk_asst_inst_id);
+        let assoc = self.assoc_for_create(bk_obj_asst_id)?;
+        let mut set = self.write_insts([src, dst]);
+        if assoc.is_deleted() {
+            return Err(Error::ModelAssociationNotFound);
+        }
+        let facts = self.probe(&set, &assoc, src, dst);
+        mapping::check(assoc.mapping, facts.src_is_source, facts.dst_is_target)?;
+        if facts.triple.is_some() {
+            return Err(Error::duplicated("association"));
+        }
+        if !facts.src_registered {
+            return Err(Error::SourceInstanceNotFound);
+        }
+        if !facts.dst_registered {
+            return Err(Error::TargetInstanceNotFound);
+        }
+        let id = self.next_ids(1)?;
+        let link = Effect::Link {
+            assoc,
+            id,
+            src,
+            dst,
+            slots: Some(facts.slots),
+        };
+        self.commit(Held::shards(&mut set), &[link])?;
+        self.after_write();
+        Ok(id)
+    }
+
+    /// The live model association a create names, refusing `bk_mainline`:
+    /// unknown (or empty) → 1101046; kind `bk_mainline` → 1101082.
+    pub(super) fn assoc_for_create(&self, bk_obj_asst_id: &str) -> Result<Arc<AssocEntry>> {
         let assoc = self
             .catalog
             .read()
@@ -52,68 +114,30 @@ impl Store {
         if &*assoc.kind == MAINLINE {
             return Err(Error::MainlineNotAllowed);
         }
-        let (s, d) = (self.shard_index(src), self.shard_index(dst));
-        let mut set = self.write_shards([s, d]);
-        if assoc.is_deleted() {
-            return Err(Error::ModelAssociationNotFound);
-        }
-        let (outs, out_at) = set.get(s).out.lookup(assoc.key, src, hash(src));
-        let (ins, inn_at) = set.get(d).inn.lookup(assoc.key, dst, hash(dst));
-        mapping::check(assoc.mapping, !outs.is_empty(), !ins.is_empty())?;
-        if find_triple(outs, ins, src, dst).is_some() {
-            return Err(Error::duplicated("association"));
-        }
-        if !set.get(s).has_instance(assoc.src_model, src) {
-            return Err(Error::SourceInstanceNotFound);
-        }
-        if !set.get(d).has_instance(assoc.dst_model, dst) {
-            return Err(Error::TargetInstanceNotFound);
-        }
-        let id = self.next_ids(1)?;
-        self.link(&mut set, &assoc, id, [out_at, inn_at]);
-        assoc.add_live(1);
-        Ok(id)
+        Ok(assoc)
     }
 
-    /// Publishes record `id` from its source's and its target's key slots
-    /// (their lookups in `out` and `inn`, which the checks just made) and
-    /// adds it to both posting lists. The caller holds the shards of both
-    /// endpoints, allocated `id` under them, and counts the record.
-    pub(super) fn link(
+    /// Reads the facts of (assoc, src, dst). The caller holds the shards of
+    /// both endpoints.
+    pub(super) fn probe(
         &self,
-        set: &mut WriteSet<'_>,
-        a: &AssocEntry,
-        id: i64,
-        [out_at, inn_at]: [KeySlot; 2],
-    ) {
-        let (src, dst) = (out_at.inst(), inn_at.inst());
-        self.records.insert(id, record(a, src, dst));
-        let s = self.shard_index(src);
-        set.get_mut(s)
-            .out
-            .push_at(a.key, src, out_at, Posting { other: dst, id });
-        let d = self.shard_index(dst);
-        set.get_mut(d)
-            .inn
-            .push_at(a.key, dst, inn_at, Posting { other: src, id });
-    }
-
-    /// Removes record `id` from both posting lists and marks it dead; the
-    /// counterpart of [`Store::link`]. Returns whether it was there.
-    pub(super) fn unlink(&self, set: &mut WriteSet<'_>, rec: StoredRecord, id: i64) -> bool {
-        let s = self.shard_index(rec.src);
-        let found = set.get_mut(s).out.remove(rec.assoc, rec.src, id);
-        let d = self.shard_index(rec.dst);
-        let found_in = set.get_mut(d).inn.remove(rec.assoc, rec.dst, id);
-        debug_assert_eq!(found, found_in, "record {id} half indexed");
-        found && found_in && self.records.kill(id)
-    }
-}
-
-pub(super) fn record(a: &AssocEntry, src: i64, dst: i64) -> StoredRecord {
-    StoredRecord {
-        assoc: a.key,
-        src,
-        dst,
+        set: &WriteSet<'_>,
+        assoc: &AssocEntry,
+        src: i64,
+        dst: i64,
+    ) -> Facts {
+        let s = set.get(self.shard_index(src));
+        let d = set.get(self.shard_index(dst));
+        let (src_hash, dst_hash) = (hash(src), hash(dst));
+        let (outs, out_at) = s.out.lookup(assoc.key, src, src_hash);
+        let (ins, inn_at) = d.inn.lookup(assoc.key, dst, dst_hash);
+        Facts {
+            src_is_source: !outs.is_empty(),
+            dst_is_target: !ins.is_empty(),
+            triple: find_triple(outs, ins, src, dst),
+            src_registered: s.has_instance(assoc.src_model, src),
+            dst_registered: d.has_instance(assoc.dst_model, dst),
+            slots: [out_at, inn_at],
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Association kinds and model associations (SPEC §3.1).
 
-use std::sync::atomic::Ordering;
-
 use super::Store;
+use super::commit::Held;
 use crate::catalog::AssocDraft;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::kind::{AssociationKind, MAINLINE};
 use crate::model_association::{ModelAssociation, NewModelAssociation};
@@ -24,7 +24,12 @@ impl Store {
     /// 1199014 `duplicated instances exist, fields [<bk_asst_id>] duplicated`
     /// when the kind exists; 1199010 `'bk_asst_id' unassigned` when it is empty.
     pub fn create_association_kind(&self, kind: AssociationKind) -> Result<i64> {
-        self.catalog.write().add_kind(kind)
+        self.writable()?;
+        let mut catalog = self.catalog.write();
+        let kind = catalog.check_kind(kind)?;
+        let id = kind.id;
+        self.commit(Held::catalog(&mut catalog), &[Effect::AddKind(kind)])?;
+        Ok(id)
     }
 
     /// Every association kind, built-ins first, in id order.
@@ -50,6 +55,7 @@ impl Store {
     /// `bk_obj_asst_id` → 1199010; `bk_obj_asst_id` taken → 1199014; unknown
     /// kind → 1101072.
     pub fn create_model_association(&self, new: &NewModelAssociation) -> Result<i64> {
+        self.writable()?;
         if new.bk_asst_id == MAINLINE {
             return Err(Error::MainlineNotAllowed);
         }
@@ -66,12 +72,14 @@ impl Store {
             on_delete: new.on_delete,
         };
         let mut catalog = self.catalog.write();
-        let entry = catalog.add_assoc(&draft)?;
-        for shard in self.write_all().each_mut() {
-            shard.name_assoc(&entry.obj_asst_id, entry.key);
-        }
+        let entry = catalog.check_assoc(&draft)?;
         let id = entry.id;
-        self.catalog_generation.fetch_add(1, Ordering::AcqRel);
+        let mut all = self.write_all();
+        let held = Held {
+            catalog: Some(&mut catalog),
+            shards: Some(&mut all),
+        };
+        self.commit(held, &[Effect::AddModelAssociation(entry)])?;
         Ok(id)
     }
 
@@ -94,6 +102,7 @@ impl Store {
     /// # Errors
     /// 1101043 while any instance association uses it.
     pub fn delete_model_association(&self, id: i64) -> Result<()> {
+        self.writable()?;
         let mut catalog = self.catalog.write();
         let Some(entry) = catalog.by_id(id) else {
             return Ok(());
@@ -102,11 +111,11 @@ impl Store {
         if entry.live() > 0 {
             return Err(Error::ModelAssociationInUse);
         }
-        catalog.remove_assoc(&entry);
-        for shard in all.each_mut() {
-            shard.forget_assoc(&entry.obj_asst_id);
-        }
-        Ok(())
+        let held = Held {
+            catalog: Some(&mut catalog),
+            shards: Some(&mut all),
+        };
+        self.commit(held, &[Effect::DeleteModelAssociation(entry)])
     }
 
     /// Every model association, in id order.

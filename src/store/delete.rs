@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::commit::Held;
 use super::{DELETE_LIMIT, Store};
 use crate::catalog::AssocEntry;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::index::StoredRecord;
 use crate::keys::AssocKey;
@@ -21,12 +23,14 @@ impl Store {
     /// ```
     ///
     /// # Errors
-    /// 1199010 `'bk_obj_id' unassigned` for an empty model.
+    /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1199061 when a
+    /// durable store cannot write its journal.
     pub fn delete_instance_association(&self, bk_obj_id: &str, id: i64) -> Result<bool> {
+        self.writable()?;
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }
-        Ok(self.delete_touching(bk_obj_id, &[id]) == 1)
+        Ok(self.delete_touching(bk_obj_id, &[id])? == 1)
     }
 
     /// Deletes the records with the given ids that touch model `bk_obj_id`,
@@ -42,8 +46,10 @@ impl Store {
     ///
     /// # Errors
     /// In this order: no ids → 1199003; more than 500 → 1199059; empty model
-    /// → 1199010 `'bk_obj_id' unassigned`.
+    /// → 1199010 `'bk_obj_id' unassigned`; 1199061 when a durable store
+    /// cannot write its journal.
     pub fn delete_instance_associations(&self, bk_obj_id: &str, ids: &[i64]) -> Result<usize> {
+        self.writable()?;
         if ids.is_empty() {
             return Err(Error::InvalidInput);
         }
@@ -53,14 +59,14 @@ impl Store {
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }
-        Ok(self.delete_touching(bk_obj_id, ids))
+        self.delete_touching(bk_obj_id, ids)
     }
 
     /// Deletes, under one set of shard locks, those of `ids` that exist and
     /// touch `model`.
-    fn delete_touching(&self, model: &str, ids: &[i64]) -> usize {
+    fn delete_touching(&self, model: &str, ids: &[i64]) -> Result<usize> {
         let Some(model) = self.models.lookup(model) else {
-            return 0;
+            return Ok(0);
         };
         let mut ids = ids.to_vec();
         ids.sort_unstable();
@@ -83,21 +89,27 @@ impl Store {
             .filter(|(_, r)| assocs.contains_key(&r.assoc))
             .collect();
         if doomed.is_empty() {
-            return 0;
+            return Ok(0);
         }
         let insts = doomed.iter().flat_map(|(_, r)| [r.src, r.dst]);
         let mut set = self.write_insts(insts);
-        let mut removed = 0;
-        for (id, rec) in doomed {
-            // A record read before the locks may have been deleted since;
-            // ids are never reused, so if it is still indexed it is the same.
-            if self.unlink(&mut set, rec, id) {
-                if let Some(a) = assocs.get(&rec.assoc) {
-                    a.sub_live(1);
-                }
-                removed += 1;
-            }
-        }
-        removed
+        // A record read before the locks may have been deleted since; ids
+        // are never reused, so if it is still live it is the same record.
+        let unlinks: Vec<Effect> = doomed
+            .into_iter()
+            .filter(|&(id, rec)| self.records.get(id) == Some(rec))
+            .filter_map(|(id, rec)| {
+                Some(Effect::Unlink {
+                    assoc: Arc::clone(assocs.get(&rec.assoc)?),
+                    id,
+                    src: rec.src,
+                    dst: rec.dst,
+                })
+            })
+            .collect();
+        self.commit(Held::shards(&mut set), &unlinks)?;
+        drop(set);
+        self.after_write();
+        Ok(unlinks.len())
     }
 }

@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::Store;
+use super::commit::Held;
 use super::locks::ReadSet;
 use super::read::render;
 use crate::catalog::AssocEntry;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::graph::{
     EdgeFilter, Neighbour, Reached, TopologyGroup, TopologyNode, Towards, Traversal,
@@ -88,9 +90,16 @@ impl Store {
         bk_obj_name: &str,
         bk_obj_icon: &str,
     ) -> Result<()> {
-        self.model_for_write(bk_obj_id)?
-            .set_display(bk_obj_name, bk_obj_icon);
-        Ok(())
+        self.writable()?;
+        let model = self.model_for_write(bk_obj_id)?;
+        // The catalog lock orders this change against a checkpoint's cut.
+        let mut catalog = self.catalog.write();
+        let effect = Effect::DefineModel {
+            model,
+            name: bk_obj_name.to_owned(),
+            icon: bk_obj_icon.to_owned(),
+        };
+        self.commit(Held::catalog(&mut catalog), &[effect])
     }
 
     /// bk-cmdb's `search_inst_association_topo`: the direct targets of one

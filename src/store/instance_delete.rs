@@ -11,9 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Store;
+use super::commit::Held;
 use super::locks::WriteSet;
 use super::read::render;
 use crate::catalog::AssocEntry;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::index::StoredRecord;
 use crate::keys::{AssocKey, ModelKey};
@@ -62,7 +64,8 @@ impl Store {
     ///
     /// # Errors
     /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1101075 `the inst
-    /// has association` while linked.
+    /// has association` while linked; 1199061 when a durable store cannot
+    /// write its journal.
     pub fn delete_instance(&self, bk_obj_id: &str, bk_inst_id: i64) -> Result<bool> {
         Ok(self.delete_instances(bk_obj_id, [bk_inst_id])? == 1)
     }
@@ -80,6 +83,7 @@ impl Store {
         bk_obj_id: &str,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<usize> {
+        self.writable()?;
         let Some(model) = self.model_to_clear(bk_obj_id)? else {
             return Ok(0);
         };
@@ -93,12 +97,23 @@ impl Store {
                 return Err(Error::InstanceHasAssociation);
             }
         }
-        self.remove_links(&mut set, &assocs, links);
-        let mut deleted = 0;
-        for &id in &ids {
-            let shard = set.get_mut(self.shard_index(id));
-            deleted += usize::from(shard.unregister(model.key, id));
+        let (mut effects, _) = unlinks(&assocs, links);
+        let before = effects.len();
+        for &inst in &ids {
+            if set
+                .get(self.shard_index(inst))
+                .has_instance(model.key, inst)
+            {
+                effects.push(Effect::Unregister {
+                    model: Arc::clone(&model),
+                    inst,
+                });
+            }
         }
+        let deleted = effects.len() - before;
+        self.commit(Held::shards(&mut set), &effects)?;
+        drop(set);
+        self.after_write();
         Ok(deleted)
     }
 
@@ -127,11 +142,16 @@ impl Store {
         bk_obj_id: &str,
         bk_inst_id: i64,
     ) -> Result<Vec<InstanceAssociation>> {
+        self.writable()?;
         let Some(model) = self.model_to_clear(bk_obj_id)? else {
             return Ok(Vec::new());
         };
         let (mut set, assocs, links) = self.lock_links(&model, &[bk_inst_id]);
-        Ok(self.remove_links(&mut set, &assocs, links))
+        let (effects, removed) = unlinks(&assocs, links);
+        self.commit(Held::shards(&mut set), &effects)?;
+        drop(set);
+        self.after_write();
+        Ok(removed)
     }
 
     fn model_to_clear(&self, bk_obj_id: &str) -> Result<Option<Arc<ModelEntry>>> {
@@ -218,29 +238,32 @@ impl Store {
         }
         links
     }
+}
 
-    /// Removes the records of `links` (each once, though a record between
-    /// two of the instances shows up twice) and returns them in id order.
-    pub(super) fn remove_links(
-        &self,
-        set: &mut WriteSet<'_>,
-        assocs: &AssocMap,
-        mut links: Vec<Link>,
-    ) -> Vec<InstanceAssociation> {
-        links.sort_unstable_by_key(|l| l.id);
-        links.dedup_by_key(|l| l.id);
-        let mut removed = Vec::with_capacity(links.len());
-        for link in links {
-            let Some(a) = assocs.get(&link.rec.assoc) else {
-                continue;
-            };
-            if self.unlink(set, link.rec, link.id) {
-                a.sub_live(1);
-                removed.push(render(a, link.rec.src, link.rec.dst, link.id));
-            }
-        }
-        removed
+/// The effects removing the records of `links` (each once, though a record
+/// between two of the instances shows up twice), and those records in id
+/// order.
+pub(super) fn unlinks(
+    assocs: &AssocMap,
+    mut links: Vec<Link>,
+) -> (Vec<Effect>, Vec<InstanceAssociation>) {
+    links.sort_unstable_by_key(|l| l.id);
+    links.dedup_by_key(|l| l.id);
+    let mut effects = Vec::with_capacity(links.len());
+    let mut removed = Vec::with_capacity(links.len());
+    for link in links {
+        let Some(a) = assocs.get(&link.rec.assoc) else {
+            continue;
+        };
+        removed.push(render(a, link.rec.src, link.rec.dst, link.id));
+        effects.push(Effect::Unlink {
+            assoc: Arc::clone(a),
+            id: link.id,
+            src: link.rec.src,
+            dst: link.rec.dst,
+        });
     }
+    (effects, removed)
 }
 
 /// Ids sorted and deduplicated.

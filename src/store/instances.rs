@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use super::Store;
+use super::commit::Held;
+use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::models::ModelEntry;
 
@@ -22,24 +24,34 @@ impl Store {
     /// # Errors
     /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1199006 naming
     /// `bk_inst_id` for an id ≤ 0 (or when ids are exhausted); 1199014
-    /// `fields [bk_inst_id]` when the instance exists.
+    /// `fields [bk_inst_id]` when the instance exists; 1199061 when a durable
+    /// store cannot write its journal.
     pub fn register_instance(
         &self,
         bk_obj_id: &str,
         bk_inst_id: Option<i64>,
         bk_inst_name: Option<&str>,
     ) -> Result<i64> {
+        self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
+        let name = bk_inst_name.map(Box::from);
         if let Some(id) = bk_inst_id {
             check_inst_id(id)?;
             let mut set = self.write_insts([id]);
-            let shard = set.get_mut(self.shard_index(id));
-            if !shard.register(model.key, id, bk_inst_name) {
+            if set.get(self.shard_index(id)).has_instance(model.key, id) {
                 return Err(Error::duplicated("bk_inst_id"));
             }
-            // After the insert: a refused call must not move `max + 1`. An
-            // auto id racing this one finds `id` taken and draws again.
-            model.observe(id);
+            // Committing observes `id` for `max + 1` only now: a refused call
+            // must not move it. An auto id racing this one finds `id` taken
+            // and draws again.
+            let effect = Effect::Register {
+                model,
+                inst: id,
+                name,
+            };
+            self.commit(Held::shards(&mut set), &[effect])?;
+            drop(set);
+            self.after_write();
             return Ok(id);
         }
         loop {
@@ -47,8 +59,15 @@ impl Store {
                 .reserve_next()
                 .ok_or_else(|| Error::invalid("bk_inst_id"))?;
             let mut set = self.write_insts([id]);
-            let shard = set.get_mut(self.shard_index(id));
-            if shard.register(model.key, id, bk_inst_name) {
+            if !set.get(self.shard_index(id)).has_instance(model.key, id) {
+                let effect = Effect::Register {
+                    model,
+                    inst: id,
+                    name,
+                };
+                self.commit(Held::shards(&mut set), &[effect])?;
+                drop(set);
+                self.after_write();
                 return Ok(id);
             }
         }
@@ -73,6 +92,7 @@ impl Store {
         bk_obj_id: &str,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<usize> {
+        self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
         let mut ids: Vec<i64> = ids.into_iter().collect();
         ids.iter().try_for_each(|&id| check_inst_id(id))?;
@@ -88,13 +108,17 @@ impl Store {
                 return Err(Error::duplicated("bk_inst_id"));
             }
         }
-        for &id in &ids {
-            set.get_mut(self.shard_index(id))
-                .register(model.key, id, None);
-        }
-        if let Some(&max) = ids.last() {
-            model.observe(max);
-        }
+        let effects: Vec<Effect> = ids
+            .iter()
+            .map(|&inst| Effect::Register {
+                model: Arc::clone(&model),
+                inst,
+                name: None,
+            })
+            .collect();
+        self.commit(Held::shards(&mut set), &effects)?;
+        drop(set);
+        self.after_write();
         Ok(count)
     }
 

@@ -79,6 +79,8 @@
 
 mod batch;
 mod cascade;
+mod checkpoint;
+mod commit;
 mod create;
 mod definitions;
 mod delete;
@@ -88,13 +90,17 @@ mod instance_delete;
 mod instances;
 mod invariants;
 mod locks;
+mod open;
 mod read;
 mod search;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::catalog::Catalog;
+use crate::durable::io::Storage;
+use crate::durable::{DEFAULT_CHECKPOINT_BYTES, Durability, Durable};
 use crate::error::{Error, Result};
 use crate::index::{MAX_RECORD_ID, RecordTable, Shard};
 use crate::keys::shard_of;
@@ -139,6 +145,8 @@ pub struct Store {
     /// The last record id handed out.
     last_id: AtomicI64,
     batch_limit: usize,
+    /// The journal and files of a durable store; `None` in memory.
+    durable: Option<Durable>,
 }
 
 impl Default for Store {
@@ -158,6 +166,10 @@ impl Default for Store {
 pub struct StoreBuilder {
     shards: Option<usize>,
     batch_limit: usize,
+    path: Option<PathBuf>,
+    durability: Durability,
+    checkpoint_bytes: u64,
+    storage: Option<Arc<dyn Storage>>,
 }
 
 impl StoreBuilder {
@@ -177,7 +189,41 @@ impl StoreBuilder {
         self
     }
 
-    /// Builds the store.
+    /// The directory of a durable store, for [`StoreBuilder::open`]
+    /// (created if missing). Default: none.
+    #[must_use]
+    pub fn path(mut self, dir: impl Into<PathBuf>) -> StoreBuilder {
+        self.path = Some(dir.into());
+        self
+    }
+
+    /// When a write to a durable store counts as done. Default:
+    /// [`Durability::Immediate`].
+    #[must_use]
+    pub fn durability(mut self, level: Durability) -> StoreBuilder {
+        self.durability = level;
+        self
+    }
+
+    /// The journal size, in bytes, past which a durable store checkpoints
+    /// by itself. Default: 64 MiB ([`DEFAULT_CHECKPOINT_BYTES`]).
+    #[must_use]
+    pub fn checkpoint_bytes(mut self, bytes: u64) -> StoreBuilder {
+        self.checkpoint_bytes = bytes;
+        self
+    }
+
+    /// Where a durable store's files live. Default: the real file system
+    /// ([`crate::storage::FileStorage`]); tests pass a
+    /// [`crate::storage::SimulatedDisk`] to inject failures and power cuts.
+    #[must_use]
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> StoreBuilder {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Builds an in-memory store (the durability settings are ignored; see
+    /// [`StoreBuilder::open`] for a durable one).
     ///
     /// # Errors
     /// 1199006 naming `shards` (not a power of two in 1..=65536) or
@@ -202,6 +248,7 @@ impl StoreBuilder {
             records,
             last_id: AtomicI64::new(0),
             batch_limit: self.batch_limit,
+            durable: None,
         })
     }
 }
@@ -224,6 +271,10 @@ impl Store {
         StoreBuilder {
             shards: None,
             batch_limit: DEFAULT_BATCH_LIMIT,
+            path: None,
+            durability: Durability::default(),
+            checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
+            storage: None,
         }
     }
 

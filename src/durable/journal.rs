@@ -1,0 +1,329 @@
+//! The write-ahead journal: segment files of framed records, one record per
+//! committed call, and group commit.
+//!
+//! # Format
+//!
+//! A segment `journal-<seq>.wal` starts with a 32-byte header: the magic
+//! `ASJOURNL`, the format version (u32 LE), 4 zero bytes, the segment's
+//! sequence number (u64 LE), a CRC-32 of the 24 bytes before it, 4 zero
+//! bytes. Records follow back to back, each framed as
+//!
+//! ```text
+//! len: u32 LE | crc: u32 LE | lsn: u64 LE | payload: len bytes
+//! ```
+//!
+//! where `crc` is the CRC-32 (IEEE) of the `lsn` bytes and the payload, and
+//! `lsn` numbers records 1, 2, 3 … across segments with no gap. The payload
+//! is the call's effects (`src/durable/record.rs`).
+//!
+//! # Ordering and group commit
+//!
+//! [`Journal::append`] runs inside the caller's commit, under the store
+//! locks of the facts it changed (see `src/store/commit.rs`), and takes the
+//! journal's own mutex only around the `write`: the journal mutex is a leaf,
+//! taken after every store lock and never held while waiting for anything
+//! else, so it adds no cycle to the lock order.
+//!
+//! [`Journal::sync_to`] (for `Immediate`) waits until the record is durable.
+//! The first waiter becomes the *leader*: it notes the last lsn appended so
+//! far, syncs the file with no lock held, publishes that lsn as synced and
+//! wakes every waiter; a waiter whose lsn is covered returns, others elect
+//! the next leader. So concurrent committers share one `fsync`. A waiter
+//! holds its store locks while it waits, which blocks only writers of the
+//! same facts, never the leader (which needs no store lock): the wait
+//! always ends.
+//!
+//! A segment is switched (at a checkpoint) under the journal mutex after
+//! syncing the old one, so a record is durable once either the leader's
+//! sync or the switch covered it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::io::{Storage, StorageFile};
+
+/// Bytes in a segment header.
+pub(crate) const SEGMENT_HEADER: usize = 32;
+/// Bytes in a record frame before its payload.
+pub(crate) const FRAME_HEADER: usize = 16;
+/// The journal format this build writes and reads.
+pub(crate) const JOURNAL_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"ASJOURNL";
+/// The largest payload a frame may announce (a damaged length above it is
+/// never believed).
+pub(crate) const MAX_PAYLOAD: usize = 1 << 30;
+
+/// The file name of segment `seq`.
+pub(crate) fn segment_name(seq: u64) -> String {
+    format!("journal-{seq:016}.wal")
+}
+
+/// The sequence number in a segment's file name.
+pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
+    name.strip_prefix("journal-")?
+        .strip_suffix(".wal")?
+        .parse()
+        .ok()
+}
+
+/// A segment header for `seq`.
+pub(crate) fn segment_header(seq: u64) -> [u8; SEGMENT_HEADER] {
+    let mut h = [0u8; SEGMENT_HEADER];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&JOURNAL_VERSION.to_le_bytes());
+    h[16..24].copy_from_slice(&seq.to_le_bytes());
+    let crc = crc32fast::hash(&h[..24]);
+    h[24..28].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// What a segment header says, if it verifies.
+pub(crate) enum Header {
+    /// Valid, this version, this sequence number.
+    Valid(u64),
+    /// Valid but written by another format version.
+    Version(u32),
+    /// Short, wrong magic or checksum.
+    Bad,
+}
+
+pub(crate) fn read_header(bytes: &[u8]) -> Header {
+    let Some(h) = bytes.get(..SEGMENT_HEADER) else {
+        return Header::Bad;
+    };
+    let crc = u32_at(h, 24);
+    if &h[..8] != MAGIC || crc32fast::hash(&h[..24]) != crc {
+        return Header::Bad;
+    }
+    match u32_at(h, 8) {
+        JOURNAL_VERSION => Header::Valid(u64_at(h, 16)),
+        v => Header::Version(v),
+    }
+}
+
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Fills the frame header of `frame` (whose first [`FRAME_HEADER`] bytes are
+/// reserved and the rest is the payload) for record `lsn`.
+fn seal(frame: &mut [u8], lsn: u64) {
+    let len = (frame.len() - FRAME_HEADER) as u32;
+    frame[8..16].copy_from_slice(&lsn.to_le_bytes());
+    let crc = frame_crc(&frame[8..16], &frame[FRAME_HEADER..]);
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    frame[4..8].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn frame_crc(lsn: &[u8], payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(lsn);
+    h.update(payload);
+    h.finalize()
+}
+
+/// A record found in a segment.
+pub(crate) struct Frame<'a> {
+    pub(crate) lsn: u64,
+    pub(crate) payload: &'a [u8],
+    /// Offset of the frame in its file.
+    pub(crate) offset: usize,
+}
+
+/// The frame at `at`, if one is there whole and its checksum matches.
+pub(crate) fn frame_at(bytes: &[u8], at: usize) -> Option<Frame<'_>> {
+    let head = bytes.get(at..at.checked_add(FRAME_HEADER)?)?;
+    let len = u32_at(head, 0) as usize;
+    if len > MAX_PAYLOAD {
+        return None;
+    }
+    let start = at + FRAME_HEADER;
+    let payload = bytes.get(start..start.checked_add(len)?)?;
+    (frame_crc(&head[8..16], payload) == u32_at(head, 4)).then(|| Frame {
+        lsn: u64_at(head, 8),
+        payload,
+        offset: at,
+    })
+}
+
+/// Whether any frame that verifies, with an lsn in `lsns`, starts anywhere
+/// in `bytes` at or after `from`: what tells a torn tail (nothing valid
+/// after the bad spot) from damage in the middle.
+pub(crate) fn valid_frame_after(
+    bytes: &[u8],
+    from: usize,
+    lsns: std::ops::RangeInclusive<u64>,
+) -> Option<usize> {
+    (from..bytes.len().saturating_sub(FRAME_HEADER - 1)).find(|&at| {
+        // The lsn is checked first: it rules out almost every offset
+        // without hashing anything.
+        let lsn = u64_at(bytes, at + 8);
+        lsns.contains(&lsn) && frame_at(bytes, at).is_some()
+    })
+}
+
+/// The segment being appended to.
+struct Active {
+    file: Arc<dyn StorageFile>,
+    seq: u64,
+    /// The lsn the next record gets.
+    next_lsn: u64,
+    /// Bytes appended since the last checkpoint.
+    since_checkpoint: u64,
+}
+
+struct SyncState {
+    /// Every record up to this lsn is durable.
+    synced: u64,
+    /// A leader is syncing now.
+    syncing: bool,
+}
+
+/// The journal of a durable store.
+pub(crate) struct Journal {
+    storage: Arc<dyn Storage>,
+    dir: PathBuf,
+    active: Mutex<Active>,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// Starts segment `seq` (a new file, header synced, directory synced);
+    /// its first record will be `next_lsn`.
+    pub(crate) fn create(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        seq: u64,
+        next_lsn: u64,
+    ) -> io::Result<Journal> {
+        let file = new_segment(&*storage, dir, seq)?;
+        Ok(Journal {
+            storage,
+            dir: dir.to_path_buf(),
+            active: Mutex::new(Active {
+                file,
+                seq,
+                next_lsn,
+                since_checkpoint: 0,
+            }),
+            sync: Mutex::new(SyncState {
+                synced: next_lsn - 1,
+                syncing: false,
+            }),
+            synced: Condvar::new(),
+        })
+    }
+
+    /// Appends one record whose payload follows [`FRAME_HEADER`] reserved
+    /// bytes in `frame`, and returns its lsn and the bytes appended since
+    /// the last checkpoint.
+    ///
+    /// # Errors
+    /// The OS error of the write; part of the frame may be in the file (a
+    /// torn tail that recovery cuts).
+    pub(crate) fn append(&self, frame: &mut [u8]) -> io::Result<(u64, u64)> {
+        let mut active = self.active.lock();
+        let lsn = active.next_lsn;
+        seal(frame, lsn);
+        active.file.append(frame)?;
+        active.next_lsn += 1;
+        active.since_checkpoint += frame.len() as u64;
+        Ok((lsn, active.since_checkpoint))
+    }
+
+    /// Returns once record `lsn` is durable, syncing as the leader of a
+    /// group when no sync that covers it is under way.
+    ///
+    /// # Errors
+    /// The OS error of the sync.
+    pub(crate) fn sync_to(&self, lsn: u64) -> io::Result<()> {
+        let mut state = self.sync.lock();
+        loop {
+            if state.synced >= lsn {
+                return Ok(());
+            }
+            if state.syncing {
+                self.synced.wait(&mut state);
+                continue;
+            }
+            state.syncing = true;
+            drop(state);
+            let (file, upto) = {
+                let active = self.active.lock();
+                (Arc::clone(&active.file), active.next_lsn - 1)
+            };
+            let result = file.sync();
+            state = self.sync.lock();
+            state.syncing = false;
+            if result.is_ok() {
+                state.synced = state.synced.max(upto);
+            }
+            self.synced.notify_all();
+            result?;
+        }
+    }
+
+    /// Syncs everything appended so far.
+    ///
+    /// # Errors
+    /// The OS error of the sync.
+    pub(crate) fn sync_all(&self) -> io::Result<()> {
+        let last = self.active.lock().next_lsn - 1;
+        self.sync_to(last)
+    }
+
+    /// Syncs the active segment and starts segment `seq + 1`; returns the
+    /// new segment's number. Records appended after this go to it.
+    ///
+    /// # Errors
+    /// The OS error; the old segment stays active.
+    pub(crate) fn rotate(&self) -> io::Result<u64> {
+        let mut active = self.active.lock();
+        active.file.sync()?;
+        let seq = active.seq + 1;
+        let file = new_segment(&*self.storage, &self.dir, seq)?;
+        active.file = file;
+        active.seq = seq;
+        active.since_checkpoint = 0;
+        let synced = active.next_lsn - 1;
+        drop(active);
+        let mut state = self.sync.lock();
+        state.synced = state.synced.max(synced);
+        self.synced.notify_all();
+        Ok(seq)
+    }
+
+    /// The active segment and the lsn of the next record.
+    pub(crate) fn position(&self) -> (u64, u64) {
+        let active = self.active.lock();
+        (active.seq, active.next_lsn)
+    }
+}
+
+fn new_segment(storage: &dyn Storage, dir: &Path, seq: u64) -> io::Result<Arc<dyn StorageFile>> {
+    let file = storage.create(&dir.join(segment_name(seq)))?;
+    file.append(&segment_header(seq))?;
+    file.sync()?;
+    storage.sync_dir(dir)?;
+    Ok(Arc::from(file))
+}
