@@ -112,6 +112,14 @@ impl Shard {
             .map(|(&(model, inst), name)| (model, inst, &**name))
     }
 
+    /// The registered instance ids of one model, in table order.
+    pub(crate) fn instances_of(&self, model: ModelKey) -> impl Iterator<Item = i64> + '_ {
+        self.instances
+            .get(model.0 as usize)
+            .into_iter()
+            .flat_map(InstanceSet::iter)
+    }
+
     /// Every registered (model, instance id).
     pub(crate) fn instances(&self) -> impl Iterator<Item = (ModelKey, i64)> + '_ {
         self.instances.iter().enumerate().flat_map(|(model, set)| {

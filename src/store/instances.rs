@@ -130,6 +130,29 @@ impl Store {
         })
     }
 
+    /// Every registered instance of model `bk_obj_id`, ascending (empty for
+    /// a model never used).
+    ///
+    /// ```
+    /// let store = assocstore::Store::new();
+    /// store.register_instances("host", [3, 1, 2])?;
+    /// assert_eq!(store.instances("host"), vec![1, 2, 3]);
+    /// assert!(store.instances("bk_switch").is_empty());
+    /// # Ok::<(), assocstore::Error>(())
+    /// ```
+    pub fn instances(&self, bk_obj_id: &str) -> Vec<i64> {
+        let Some(model) = self.models.lookup(bk_obj_id) else {
+            return Vec::new();
+        };
+        let shards = self.read_all();
+        let mut ids: Vec<i64> = shards
+            .all()
+            .flat_map(|(_, shard)| shard.instances_of(model.key))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The name an instance was registered with, if it exists and has one.
     pub fn instance_name(&self, bk_obj_id: &str, bk_inst_id: i64) -> Option<String> {
         let model = self.models.lookup(bk_obj_id)?;
