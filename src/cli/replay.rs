@@ -1,0 +1,158 @@
+//! `assocstore replay`: in memory through the library's streaming
+//! [`assocstore::wire::replay`], or durable with one flush per line.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use assocstore::Store;
+use assocstore::wire::{handle_line, replay};
+
+use super::{Replay, open_failed};
+
+/// Runs `assocstore replay` as parsed.
+pub(crate) fn run(args: &Replay) -> ExitCode {
+    // The input opens first, so a missing file leaves no new directory.
+    let input: Box<dyn Read> = match &args.input {
+        None => Box::new(io::stdin().lock()),
+        Some(path) => match File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!("assocstore: cannot open {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+    };
+    match &args.data {
+        None => in_memory(input),
+        Some(dir) => durable(input, dir, args),
+    }
+}
+
+/// The store lives for the run; output is buffered and flushed whenever the
+/// input has nothing more buffered.
+fn in_memory(input: impl Read) -> ExitCode {
+    let store = Store::new();
+    let stdout = io::stdout().lock();
+    ended(replay(
+        &store,
+        input,
+        BufWriter::with_capacity(1 << 16, stdout),
+    ))
+}
+
+/// Opens the store in `dir`, serves every line with a flush after each
+/// response, then closes the store (a final sync and the directory's lock
+/// released).
+fn durable(input: impl Read, dir: &Path, args: &Replay) -> ExitCode {
+    let mut builder = Store::builder().path(dir).durability(args.durability);
+    if let Some(bytes) = args.checkpoint_bytes {
+        builder = builder.checkpoint_bytes(bytes);
+    }
+    let store = match builder.open() {
+        Ok(store) => store,
+        Err(e) => return open_failed(&e),
+    };
+    if let Some(report) = store.open_report().filter(|r| r.bytes_cut > 0) {
+        eprintln!(
+            "assocstore: '{}': cut a torn journal tail (a write never acknowledged): {report}",
+            dir.display()
+        );
+    }
+    let served = ended(serve_flushing(&store, input, io::stdout().lock()));
+    match store.close() {
+        Ok(()) => served,
+        Err(e) => {
+            eprintln!("assocstore: closing '{}': {e}", dir.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The exit status of a replay: a closed pipe downstream (`| head`) ends
+/// the run quietly; any other I/O error is reported.
+fn ended<T>(result: io::Result<T>) -> ExitCode {
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("assocstore: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Serves request lines from `input` one at a time, as
+/// [`assocstore::wire::replay`] does, but writes and flushes each response
+/// line before reading the next request. The store call returns only once
+/// its change is durable at the store's level, so a line that reaches the
+/// reader always reports a kept change; nothing is batched across lines.
+///
+/// Each response goes out in one `write` (the line and its newline are
+/// assembled in a buffer first), so a process killed mid-run never leaves
+/// an acknowledged line torn.
+pub(crate) fn serve_flushing(
+    store: &Store,
+    input: impl Read,
+    output: impl Write,
+) -> io::Result<u64> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let mut output = BufWriter::with_capacity(1 << 12, output);
+    let mut line = Vec::new();
+    let mut lines = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let request = line.strip_suffix(b"\n").unwrap_or(&line);
+        let request = request.strip_suffix(b"\r").unwrap_or(request);
+        let mut answer = handle_line(store, request);
+        answer.push('\n');
+        output.write_all(answer.as_bytes())?;
+        output.flush()?;
+        lines += 1;
+        if line.capacity() > 1 << 20 && line.len() < 1 << 16 {
+            line.shrink_to(1 << 16);
+        }
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the `write` calls that reach it, and what they held.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl Write for &mut Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_response_is_one_whole_line_in_one_write() {
+        let input =
+            b"{\"api\": \"create_inst\", \"body\": {\"bk_obj_id\": \"host\"}}\r\nnot json\n{}";
+        let mut writes = Writes::default();
+        let n = serve_flushing(&Store::new(), &input[..], &mut writes).expect("serve");
+        assert_eq!(n, 3);
+        assert_eq!(writes.0.len(), 3);
+        for w in &writes.0 {
+            let (last, line) = w.split_last().expect("not empty");
+            assert_eq!(*last, b'\n');
+            assert!(!line.contains(&b'\n'));
+        }
+        assert!(writes.0[0].starts_with(br#"{"result":true"#));
+        assert!(writes.0[1].starts_with(br#"{"result":false,"code":1199000"#));
+    }
+}
