@@ -99,6 +99,7 @@ impl Store {
             slots: Some(facts.slots),
         };
         self.commit(Held::shards(&mut set), &[link])?;
+        drop(set);
         self.after_write();
         Ok(id)
     }

@@ -29,6 +29,8 @@ impl Store {
         let kind = catalog.check_kind(kind)?;
         let id = kind.id;
         self.commit(Held::catalog(&mut catalog), &[Effect::AddKind(kind)])?;
+        drop(catalog);
+        self.after_write();
         Ok(id)
     }
 
@@ -80,6 +82,8 @@ impl Store {
             shards: Some(&mut all),
         };
         self.commit(held, &[Effect::AddModelAssociation(entry)])?;
+        drop((all, catalog));
+        self.after_write();
         Ok(id)
     }
 
@@ -115,7 +119,10 @@ impl Store {
             catalog: Some(&mut catalog),
             shards: Some(&mut all),
         };
-        self.commit(held, &[Effect::DeleteModelAssociation(entry)])
+        self.commit(held, &[Effect::DeleteModelAssociation(entry)])?;
+        drop((all, catalog));
+        self.after_write();
+        Ok(())
     }
 
     /// Every model association, in id order.

@@ -99,7 +99,10 @@ impl Store {
             name: bk_obj_name.to_owned(),
             icon: bk_obj_icon.to_owned(),
         };
-        self.commit(Held::catalog(&mut catalog), &[effect])
+        self.commit(Held::catalog(&mut catalog), &[effect])?;
+        drop(catalog);
+        self.after_write();
+        Ok(())
     }
 
     /// bk-cmdb's `search_inst_association_topo`: the direct targets of one
