@@ -819,9 +819,6 @@ fn kill9_loses_nothing_acknowledged_at_eventual() {
 /// Kills that also land in checkpoints (snapshot written, renamed, old
 /// segments removed), which the journal size triggers inside a write.
 #[test]
-#[ignore = "a write that passes the checkpoint size deadlocks: Store::create_instance_association \
-            (src/store/create.rs) calls after_write() while it still holds its shard write \
-            locks; un-ignore once it drops them first, as every other write does"]
 fn kill9_loses_nothing_acknowledged_across_checkpoints() {
     kill9("eventual", Some(SMALL_CHECKPOINT_BYTES), 0x6b69_6c6c_3903);
 }
