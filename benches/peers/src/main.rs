@@ -10,9 +10,9 @@
 //! Options: `--n N` bulk items (default 1,000,000; at least 1,000),
 //! `--seed S` (default 42), `--systems a,b,…` a subset of `assocstore`,
 //! `sqlite`, `indradb`, `hashmap` (default: these four, in that order) and
-//! `floor`, the lower bound on a read ([`floor`]; only when named). Progress goes
-//! to stderr. The exit status is 1 when a system's outcomes differ from the
-//! workload's expected ones.
+//! `floor`, the lower bound on a read ([`floor`]; only when named), and `redb`
+//! (only when named). Progress goes to stderr. The exit status is 1 when a
+//! system's outcomes differ from the workload's expected ones.
 
 mod assocstore_system;
 mod check;
@@ -20,6 +20,7 @@ mod floor;
 mod hashmap_peer;
 mod indradb_peer;
 mod measure;
+mod redb_peer;
 mod report;
 mod run;
 mod sqlite_peer;
@@ -39,8 +40,8 @@ struct Args {
     systems: Vec<&'static str>,
 }
 
-const USAGE: &str =
-    "usage: peers [--n N] [--seed S] [--systems assocstore,sqlite,indradb,hashmap[,floor]]";
+const USAGE: &str = "usage: peers [--n N] [--seed S] \
+    [--systems assocstore,sqlite,indradb,hashmap[,redb][,floor]]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -119,9 +120,10 @@ fn main() -> ExitCode {
         format!("check FAILED:\n{}", problems.join("\n"))
     };
     report::print(&w, &runs, &check);
-    if problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    let failed = !problems.is_empty();
+    if failed {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

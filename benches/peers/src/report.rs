@@ -11,12 +11,13 @@ fn title(system: &str) -> &'static str {
         "sqlite" => "SQLite",
         "indradb" => "IndraDB ¹",
         "floor" => "floor ⁵",
+        "redb" => "redb ⁶",
         _ => "HashMap",
     }
 }
 
 /// `1234567.8` → `1,234,568`; below 1000 one decimal.
-fn num(x: f64) -> String {
+pub fn num(x: f64) -> String {
     if x.is_nan() {
         return "–".into();
     }
@@ -106,7 +107,9 @@ fn table(runs: &[Run], ours: Option<&Run>, peers: &[&Run]) -> String {
         let _ = write!(
             t,
             " speed-up vs {} |",
-            title(p.system).trim_end_matches(" ¹")
+            title(p.system)
+                .trim_end_matches(" ¹")
+                .trim_end_matches(" ⁶")
         );
     }
     t.push_str("\n|---|");
@@ -169,6 +172,7 @@ fn table(runs: &[Run], ours: Option<&Run>, peers: &[&Run]) -> String {
         match r.system {
             "indradb" => "**no mapping rules**; repeats, instances",
             "sqlite" => "all, by the schema",
+            "redb" => "all, per item in a write transaction",
             "floor" => "none: reads only",
             _ => "all",
         }
@@ -216,6 +220,13 @@ fn notes(w: &Workload, runs: &[Run]) {
              arrays (records by id; per model association, each role's postings indexed by \
              instance id minus its model's first id): no hashing, probing, lock, rule or copy. A \
              peer's time ÷ the floor's caps the speed-up any store can show against it."
+        );
+    }
+    if runs.iter().any(|r| r.system == "redb") {
+        println!(
+            "⁶ redb on its `InMemoryBackend` (commits `Durability::Immediate`, whose sync is a \
+             no-op there): tables by id, by triple (also the index by source) and by target, the \
+             rules checked per item in one write transaction per batch or call."
         );
     }
 }

@@ -8,15 +8,24 @@ use crate::assocstore_system::Assocstore;
 use crate::hashmap_peer::HashMapPeer;
 use crate::indradb_peer::IndraDb;
 use crate::measure::{chunked, heap_bytes, median};
+use crate::redb_peer::Redb;
 use crate::sqlite_peer::Sqlite;
 use crate::system::{Found, System};
 use crate::workload::Workload;
 
 /// The systems, in report order.
-pub const SYSTEMS: [&str; 5] = ["assocstore", "sqlite", "indradb", "hashmap", "floor"];
+pub const SYSTEMS: [&str; 6] = [
+    "assocstore",
+    "sqlite",
+    "indradb",
+    "hashmap",
+    "redb",
+    "floor",
+];
 
 /// The systems a report runs unless `--systems` says otherwise: every store
-/// (the floor is a reference, asked for by name).
+/// (redb, added for the durable section, and the floor, a reference, are
+/// asked for by name).
 pub const DEFAULT_SYSTEMS: [&str; 4] = ["assocstore", "sqlite", "indradb", "hashmap"];
 
 /// The timed operations, in report order.
@@ -30,7 +39,7 @@ pub const OPS: [&str; 6] = [
 ];
 
 /// Batches per timed bulk-load chunk (10,000 items).
-const LOAD_CHUNK: usize = 50;
+pub const LOAD_CHUNK: usize = 50;
 /// Lookups per timed chunk.
 const LOOKUP_CHUNK: usize = 1000;
 /// Single creates per timed chunk.
@@ -82,6 +91,7 @@ fn build(system: &str, w: &Workload) -> Box<dyn System> {
         "sqlite" => Box::new(Sqlite::new(w)),
         "indradb" => Box::new(IndraDb::new(w)),
         "hashmap" => Box::new(HashMapPeer::new(w)),
+        "redb" => Box::new(Redb::new(w)),
         "floor" => Box::new(crate::floor::Floor::new(w)),
         other => unreachable!("unknown system {other}"),
     }
@@ -98,7 +108,16 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
         "setup (model associations, instances)",
         t.elapsed().as_secs_f64(),
     );
+    Run {
+        setup_bytes,
+        ..run_system(system, sys, w)
+    }
+}
 
+/// Runs the whole workload on `sys`, already set up, and drops it before
+/// returning (`setup_bytes` is left 0).
+pub fn run_system(system: &'static str, sys: Box<dyn System>, w: &Workload) -> Run {
+    let progress = |what: &str, secs: f64| eprintln!("[{system}] {what}: {secs:.2} s");
     let before = heap_bytes();
     let foreign_before = sys.foreign_bytes();
     let mut out = Outcome::default();
@@ -176,7 +195,7 @@ pub fn run(system: &'static str, w: &Workload) -> Run {
             f64::NAN
         },
         foreign_bytes,
-        setup_bytes,
+        setup_bytes: 0,
         stored,
         outcome: out,
     }
