@@ -5,6 +5,11 @@
 
 mod targets;
 
+/// The `recovery` target keeps its body in its own file (shared with
+/// `tests/durable_damage.rs`).
+#[path = "../fuzz/fuzz_targets/recovery.rs"]
+mod recovery;
+
 use std::fs;
 use std::path::Path;
 
@@ -51,6 +56,12 @@ fn ops_corpus_and_artifacts() {
 fn batch_corpus_and_artifacts() {
     let n = replay_all("batch", targets::batch);
     assert!(n > 0, "no batch seeds found");
+}
+
+#[test]
+fn recovery_corpus_and_artifacts() {
+    let n = replay_all("recovery", recovery::run);
+    assert!(n > 0, "no recovery seeds found");
 }
 
 /// Each seed document's request example goes through the replay target as
