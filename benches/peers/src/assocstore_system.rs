@@ -18,7 +18,12 @@ pub struct Assocstore {
 impl Assocstore {
     /// A store with the workload's model associations and instances.
     pub fn new(w: &Workload) -> Assocstore {
-        let store = Store::new();
+        Assocstore::with_store(w, Store::new())
+    }
+
+    /// `store` (empty; in memory or durable) given the workload's model
+    /// associations and instances.
+    pub fn with_store(w: &Workload, store: Store) -> Assocstore {
         for a in &w.assocs {
             let mapping = a.mapping.as_str().parse().expect("mapping");
             let new = NewModelAssociation::new(a.src_name, a.kind, a.dst_name, mapping);
@@ -36,6 +41,16 @@ impl Assocstore {
             store,
             buf: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, to close it.
+    pub fn into_store(self) -> Store {
+        self.store
     }
 }
 

@@ -11,11 +11,14 @@
 //! `--seed S` (default 42), `--systems a,b,…` a subset of `assocstore`,
 //! `sqlite`, `indradb`, `hashmap` (default: these four, in that order) and
 //! `floor`, the lower bound on a read ([`floor`]; only when named), and `redb`
-//! (only when named). Progress goes to stderr. The exit status is 1 when a
-//! system's outcomes differ from the workload's expected ones.
+//! (only when named); `--durable` adds a section measured on files
+//! ([`durable`]: bulk load per durability level, single creates, reopen,
+//! bytes on disk, and the targets). Progress goes to stderr. The exit status
+//! is 1 when a system's outcomes differ from the workload's expected ones.
 
 mod assocstore_system;
 mod check;
+mod durable;
 mod floor;
 mod hashmap_peer;
 mod indradb_peer;
@@ -38,16 +41,18 @@ struct Args {
     n: usize,
     seed: u64,
     systems: Vec<&'static str>,
+    durable: bool,
 }
 
 const USAGE: &str = "usage: peers [--n N] [--seed S] \
-    [--systems assocstore,sqlite,indradb,hashmap[,redb][,floor]]";
+    [--systems assocstore,sqlite,indradb,hashmap[,redb][,floor]] [--durable]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         n: 1_000_000,
         seed: 42,
         systems: DEFAULT_SYSTEMS.to_vec(),
+        durable: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
                     return Err("--systems: name at least one".into());
                 }
             }
+            "--durable" => args.durable = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -120,7 +126,17 @@ fn main() -> ExitCode {
         format!("check FAILED:\n{}", problems.join("\n"))
     };
     report::print(&w, &runs, &check);
-    let failed = !problems.is_empty();
+    let mut failed = !problems.is_empty();
+    if args.durable {
+        let t = Instant::now();
+        let section = durable::run(&w);
+        eprintln!(
+            "[durable] whole section: {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        durable::report::print(&w, &section);
+        failed |= !section.problems.is_empty();
+    }
     if failed {
         ExitCode::FAILURE
     } else {

@@ -17,6 +17,8 @@
 //! so a refused one leaves the transaction as it was: bk-cmdb's per-item
 //! semantics. A batch is one write transaction at the peer's durability.
 
+use std::path::Path;
+
 use redb::backends::InMemoryBackend;
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction,
@@ -88,6 +90,17 @@ impl Redb {
         Redb::setup(w, db.expect("create"), Durability::Immediate)
     }
 
+    /// A new database file at `path`, each commit at `durability`.
+    pub fn create(w: &Workload, path: &Path, durability: Durability) -> Redb {
+        Redb::setup(w, Database::create(path).expect("create"), durability)
+    }
+
+    /// Opens an existing file, as a restarted process would.
+    pub fn open(path: &Path, durability: Durability) -> Redb {
+        let db = Database::open(path).expect("open");
+        Redb { db, durability }
+    }
+
     /// Registers the workload's models, model associations and instances
     /// (one durable commit).
     fn setup(w: &Workload, db: Database, durability: Durability) -> Redb {
@@ -144,6 +157,13 @@ impl Redb {
             last_id,
         };
         work(facts, &mut tables)
+    }
+
+    /// An empty commit at [`Durability::Immediate`]: makes every earlier
+    /// [`Durability::None`] commit durable.
+    pub fn sync(&self) {
+        let txn = self.db.begin_write().expect("begin");
+        txn.commit().expect("commit");
     }
 
     /// (source, target) of record `id`, if any.
@@ -237,12 +257,16 @@ mod tests {
     use super::*;
     use crate::check::Reference;
 
-    /// The whole tiny workload: every outcome (created and
+    /// The whole tiny workload on a redb file: every outcome (created and
     /// refused counts, every lookup's records) as the workload says.
     #[test]
     fn redb_enforces_the_rules() {
         let w = Workload::generate(3000, 5);
-        let run = crate::run::run_system("redb", Box::new(Redb::new(&w)), &w);
+        let dir = std::env::temp_dir().join(format!("peers-test-redb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Redb::create(&w, &dir.join("db.redb"), Durability::None);
+        let run = crate::run::run_system("redb", Box::new(db), &w);
+        std::fs::remove_dir_all(&dir).unwrap();
         let problems = Reference::new(&w).problems(&run);
         assert!(problems.is_empty(), "{problems:#?}");
         assert!(w.bulk.breakers > 0 && w.bulk.repeats > 0, "{:?}", w.bulk);

@@ -1,4 +1,5 @@
-//! SQLite in memory (`rusqlite`, bundled), with the rules in the schema:
+//! SQLite (`rusqlite`, bundled), in memory or on a file, with the rules in
+//! the schema:
 //!
 //! * the triple is a unique index, which is also the index by source;
 //! * `1:1` and `1:n` are partial unique indexes over a `mapping` column: one
@@ -17,15 +18,28 @@
 //!
 //! A batch is one transaction; each item is one `INSERT` that either inserts
 //! or fails a constraint. SQLite backs out only the failing statement
-//! and keeps the transaction, which is bk-cmdb's per-item semantics.
+//! and keeps the transaction, which is bk-cmdb's per-item semantics. A
+//! single create is one `INSERT` in autocommit mode: its own transaction.
+//!
+//! On a file ([`Sqlite::on_file`], the durable section) the database is in
+//! WAL mode at the given `synchronous` level with a 1 GiB page cache (redb's
+//! default cache; SQLite's own default, 2 MB, would make most inserts read
+//! pages back from the OS).
+
+use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::system::{Found, System};
 use crate::workload::{Batch, Mapping, ModelAssoc, Workload};
 
+/// Set on every connection (SQLite does not keep it in the file).
+const CONNECTION: &str = "PRAGMA foreign_keys = ON;";
+
+/// Set on every connection to a file: the page cache, in KiB when negative.
+const FILE: &str = "PRAGMA cache_size = -1048576;";
+
 const SCHEMA: &str = "
-PRAGMA foreign_keys = ON;
 CREATE TABLE model (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE obj_asst (
     id INTEGER PRIMARY KEY,
@@ -97,16 +111,77 @@ const FIND: &str = "SELECT id, src, dst FROM assoc
        OR dst_model = (SELECT id FROM model WHERE name = ?1)
     ORDER BY id";
 
-/// An in-memory SQLite database.
+/// `PRAGMA synchronous` for a database on a file, in WAL mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// `FULL`: each commit syncs the WAL.
+    Full,
+    /// `NORMAL`: the WAL is synced only at checkpoints.
+    Normal,
+}
+
+/// A SQLite database, in memory or on a file.
 pub struct Sqlite {
     conn: Connection,
 }
 
 impl Sqlite {
-    /// A database holding the workload's models, model associations and
-    /// instances.
+    /// An in-memory database holding the workload's models, model
+    /// associations and instances.
     pub fn new(w: &Workload) -> Sqlite {
-        let conn = Connection::open_in_memory().expect("open");
+        Sqlite::set_up(w, Connection::open_in_memory().expect("open"))
+    }
+
+    /// The same on a new file at `path`, in WAL mode at `synchronous`.
+    pub fn on_file(w: &Workload, path: &Path, synchronous: Synchronous) -> Sqlite {
+        let conn = Connection::open(path).expect("open");
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
+        Sqlite::file_pragmas(&conn, synchronous);
+        Sqlite::set_up(w, conn)
+    }
+
+    /// Opens an existing file, as a restarted process would.
+    pub fn open(path: &Path, synchronous: Synchronous) -> Sqlite {
+        let conn = Connection::open(path).expect("open");
+        Sqlite::file_pragmas(&conn, synchronous);
+        conn.execute_batch(CONNECTION).expect("pragma");
+        Sqlite { conn }
+    }
+
+    fn file_pragmas(conn: &Connection, synchronous: Synchronous) {
+        let level = match synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", level)
+            .expect("synchronous");
+        conn.execute_batch(FILE).expect("pragma");
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: the WAL copied into the database
+    /// file and emptied.
+    pub fn checkpoint(&self) {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .expect("checkpoint");
+        assert_eq!(busy, 0, "wal_checkpoint was blocked");
+    }
+
+    /// (source, target) of record `id`, if any.
+    pub fn record(&self, id: i64) -> Option<(i64, i64)> {
+        let mut stmt = self.conn.prepare_cached(GET).expect("prepare");
+        let row = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)));
+        row.optional().expect("query")
+    }
+
+    /// Creates the schema and registers the workload's models, model
+    /// associations and instances.
+    fn set_up(w: &Workload, conn: Connection) -> Sqlite {
+        conn.execute_batch(CONNECTION).expect("pragma");
         conn.execute_batch(SCHEMA).expect("schema");
         let tx = conn.unchecked_transaction().expect("begin");
         for (i, m) in (0_i64..).zip(&w.models) {
@@ -198,12 +273,7 @@ impl System for Sqlite {
     }
 
     fn get_by_id(&self, id: i64, found: &mut Found) {
-        let mut stmt = self.conn.prepare_cached(GET).expect("prepare");
-        let row = stmt
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .expect("query");
-        found.call(row.map(|(s, d)| (id, s, d)));
+        found.call(self.record(id).map(|(s, d)| (id, s, d)));
     }
 
     fn by_source(&self, assoc: &ModelAssoc, src: i64, found: &mut Found) {
