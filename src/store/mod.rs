@@ -92,6 +92,7 @@ mod invariants;
 mod locks;
 mod open;
 mod read;
+mod restore;
 mod search;
 
 use std::path::PathBuf;

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::commit::Held;
@@ -19,12 +18,12 @@ use crate::durable::io::{FileStorage, Storage};
 use crate::durable::journal::{FRAME_HEADER, Journal};
 use crate::durable::record::{AssocRow, Logged, decode};
 use crate::durable::recovery::{self, Loaded, corrupt, io_failure};
-use crate::durable::snapshot::{Resume, Snapshot};
+use crate::durable::snapshot::Resume;
 use crate::durable::{Durable, OpenReport};
 use crate::effect::Effect;
 use crate::error::{Error, OpenFailure, Result};
-use crate::index::{MAX_RECORD_ID, StoredRecord};
-use crate::keys::AssocKey;
+use crate::index::{MAX_RECORD_ID, Shard, StoredRecord};
+use crate::keys::ModelKey;
 use crate::mapping;
 
 impl StoreBuilder {
@@ -115,7 +114,10 @@ impl StoreBuilder {
                 .remove(path)
                 .map_err(|e| fail(io_failure("remove", path, &e)))?;
         }
-        let next_seq = found.last_seq + 1;
+        // A segment whose header was torn is removed, and its number reused:
+        // segments must follow each other without a gap.
+        let header_torn = scans.last().is_some_and(|s| s.torn_at == Some(0));
+        let next_seq = found.last_seq + u64::from(!header_torn);
         let journal = Journal::create(Arc::clone(&storage), &dir, next_seq, lsn)
             .map_err(|e| fail(io_failure("create journal segment in", &dir, &e)))?;
         report.elapsed = started.elapsed();
@@ -132,6 +134,15 @@ impl StoreBuilder {
     }
 }
 
+/// Whether instance `inst` of `model` is an endpoint of any record (whose
+/// postings all live in its shard).
+fn linked(catalog: &Catalog, shard: &Shard, model: ModelKey, inst: i64) -> bool {
+    catalog.live().any(|a| {
+        (a.src_model == model && !shard.out.get(a.key, inst).is_empty())
+            || (a.dst_model == model && !shard.inn.get(a.key, inst).is_empty())
+    })
+}
+
 /// Cuts a torn tail: the whole file when its header is torn.
 fn cut(storage: &dyn Storage, path: &Path, at: usize) -> Result<(), OpenFailure> {
     let done = if at == 0 {
@@ -143,13 +154,13 @@ fn cut(storage: &dyn Storage, path: &Path, at: usize) -> Result<(), OpenFailure>
 }
 
 /// Where a replayed record came from, for error messages.
-struct Origin<'a> {
-    path: &'a PathBuf,
-    offset: u64,
+pub(super) struct Origin<'a> {
+    pub(super) path: &'a PathBuf,
+    pub(super) offset: u64,
 }
 
 impl Origin<'_> {
-    fn corrupt(&self, what: impl Into<String>) -> OpenFailure {
+    pub(super) fn corrupt(&self, what: impl Into<String>) -> OpenFailure {
         corrupt(self.path, self.offset, what)
     }
 }
@@ -172,94 +183,6 @@ impl Store {
     /// As [`StoreBuilder::open`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
         Store::builder().path(dir.as_ref()).open()
-    }
-
-    /// Loads a snapshot into this empty store; returns where replay resumes
-    /// and how many records it held.
-    fn restore(&self, snap: &Loaded) -> Result<(Resume, u64), OpenFailure> {
-        let mut s = Snapshot::decode(&snap.bytes).map_err(|e| match e {
-            crate::durable::snapshot::SnapshotError::Corrupt(d) => {
-                corrupt(&snap.path, d.offset, d.what)
-            }
-            crate::durable::snapshot::SnapshotError::Version(version) => {
-                OpenFailure::UnsupportedVersion {
-                    file: snap.path.clone(),
-                    version,
-                }
-            }
-        })?;
-        let origin = Origin {
-            path: &snap.path,
-            offset: 0,
-        };
-        let mut logged = Vec::new();
-        logged.extend(s.kinds.iter().cloned().map(Logged::AddKind));
-        let mut models = Vec::with_capacity(s.models.len());
-        for m in &s.models {
-            let model = self.models.intern(&m.name);
-            model.observe(m.max_inst);
-            if let Some((name, icon)) = &m.display {
-                model.set_display(name, icon);
-            }
-            models.push(model);
-        }
-        for (row, deleted) in &s.assocs {
-            logged.push(Logged::AddModelAssociation(row.clone()));
-            if *deleted {
-                logged.push(Logged::DeleteModelAssociation(row.id));
-            }
-        }
-        for (key, ids) in s.instances.iter().enumerate() {
-            let model = models
-                .get(key)
-                .ok_or_else(|| origin.corrupt("instances of an unknown model"))?;
-            logged.extend(ids.iter().map(|&inst| Logged::Register {
-                model: model.name.to_string(),
-                inst,
-                name: None,
-            }));
-        }
-        let mut catalog = self.catalog.write();
-        let mut all = self.write_all();
-        let mut held = Held {
-            catalog: Some(&mut catalog),
-            shards: Some(&mut all),
-        };
-        self.replay_logged(&mut held, logged, &origin)?;
-        for (key, inst, name) in &s.names {
-            let model = models
-                .get(*key as usize)
-                .ok_or_else(|| origin.corrupt("a name of an unknown model"))?;
-            let shard = all.get_mut(self.shard_index(*inst));
-            if !shard.has_instance(model.key, *inst) {
-                return Err(origin.corrupt("a name of an unregistered instance"));
-            }
-            shard.unregister(model.key, *inst);
-            shard.register(model.key, *inst, Some(name));
-        }
-        let count = s.record_count;
-        for _ in 0..count {
-            let (id, key, src, dst) = s
-                .next_record()
-                .map_err(|d| corrupt(&snap.path, d.offset, d.what))?;
-            let assoc = catalog
-                .entry(AssocKey(key))
-                .cloned()
-                .ok_or_else(|| origin.corrupt(format!("record {id}: unknown model association")))?;
-            let link = Logged::Link {
-                assoc: assoc.id,
-                id,
-                src,
-                dst,
-            };
-            let effect = self.resolve(&catalog, &all, link, &origin)?;
-            let mut held = Held::shards(&mut all);
-            self.apply(&mut held, &effect);
-        }
-        s.finish()
-            .map_err(|d| corrupt(&snap.path, d.offset, d.what))?;
-        self.last_id.fetch_max(s.resume.last_id, Ordering::AcqRel);
-        Ok((s.resume, count as u64))
     }
 
     /// Replays the valid records of every segment, in order.
@@ -291,7 +214,7 @@ impl Store {
 
     /// Resolves and applies decoded effects one by one (each sees the ones
     /// before it).
-    fn replay_logged(
+    pub(super) fn replay_logged(
         &self,
         held: &mut Held<'_, '_, '_>,
         logged: Vec<Logged>,
@@ -363,20 +286,21 @@ impl Store {
                     name: name.map(Box::from),
                 }
             }
-            Logged::Unregister { model, inst } => match self.models.lookup(&model) {
-                Some(entry)
-                    if set
-                        .get(self.shard_index(inst))
-                        .has_instance(entry.key, inst) =>
-                {
-                    Effect::Unregister { model: entry, inst }
+            Logged::Unregister { model, inst } => {
+                let shard = set.get(self.shard_index(inst));
+                match self.models.lookup(&model) {
+                    Some(entry)
+                        if shard.has_instance(entry.key, inst)
+                            && !linked(catalog, shard, entry.key, inst) =>
+                    {
+                        Effect::Unregister { model: entry, inst }
+                    }
+                    _ => {
+                        return Err(origin
+                            .corrupt(format!("instance {model}/{inst} cannot be unregistered")));
+                    }
                 }
-                _ => {
-                    return Err(
-                        origin.corrupt(format!("instance {model}/{inst} is not registered"))
-                    );
-                }
-            },
+            }
             Logged::Link {
                 assoc,
                 id,
