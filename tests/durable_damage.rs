@@ -344,10 +344,7 @@ fn check_case(reference: &Reference, image: &Image, file: &str, damaged: &[u8], 
                 "state after the probe"
             );
             drop(store);
-            let removed = !disk.files(dir).contains_key(image.journal);
-            if !removed || include_known_bugs() {
-                reopen_matches(&disk, &want.after_probe);
-            }
+            reopen_matches(&disk, &want.after_probe);
         }
         (Err(err), Expect::Open { .. }) => panic!(
             "refused ({err}: {:?}), expected {expect:?}",
@@ -522,15 +519,6 @@ fn damage_snapshot(reference: &Reference, image: &Image, tally: &mut Tally) {
             tally,
         );
     }
-}
-
-/// Whether to check what the known library bugs break (they fail today):
-/// `DAMAGE_INCLUDE_KNOWN_BUGS=1`. Known bug: a segment whose header is torn
-/// is cut by removing it, and the next open then refuses the gap it leaves
-/// (see `torn_segment_header_then_reopen`); so the reopen after such a cut
-/// is skipped.
-fn include_known_bugs() -> bool {
-    std::env::var_os("DAMAGE_INCLUDE_KNOWN_BUGS").is_some()
 }
 
 #[test]
@@ -772,14 +760,10 @@ fn assert_refuses_the_last_record(journal: &[u8]) {
     }
 }
 
-/// KNOWN BUG (ignored until fixed in `src/store/open.rs`): replay accepts
-/// an `Unregister` of an instance that still has records (`resolve` checks
-/// only that the instance is registered), so a checksum-valid record that
-/// no call could have written opens into a state that fails
-/// `check_invariants` ("record 1: an endpoint is not registered"). Expected:
-/// 1199031, `Corrupt` naming the journal at the record's offset.
+/// A checksum-valid record that unregisters an instance which still has
+/// records (no call could have written it) refuses: 1199031, `Corrupt`
+/// naming the journal at the record's offset.
 #[test]
-#[ignore = "known bug: replay unregisters a linked instance"]
 fn a_valid_record_unregistering_a_linked_instance_refuses() {
     let setup: [Call; 3] = [
         model_association_a_b,
@@ -819,16 +803,11 @@ fn a_valid_record_linking_under_a_deleted_model_association_refuses() {
     assert_refuses_the_last_record(&spliced(&deleted, &linked));
 }
 
-/// KNOWN BUG (ignored until fixed in `src/store/open.rs`): a last segment
-/// whose header is torn (here: an empty `journal-0000000000000001.wal`, as a
-/// crash between creating a segment and syncing its header can leave) is
-/// cut by removing the file, yet the new segment is numbered after it
-/// (`last_seq + 1`). The first open succeeds; every later open refuses with
-/// 1199031 `journal-0000000000000001.wal: journal segment missing at byte
-/// offset 0`, acknowledged writes included. Expected: the reopen succeeds
-/// (e.g. by reusing the removed segment's number).
+/// A last segment whose header is torn (here: an empty
+/// `journal-0000000000000001.wal`, as a crash between creating a segment
+/// and syncing its header can leave) is removed and its number reused, so
+/// later opens find no gap and keep the writes acknowledged since.
 #[test]
-#[ignore = "known bug: cutting a torn segment header leaves a gap the next open refuses"]
 fn torn_segment_header_then_reopen() {
     let (disk, opened) = open_journal(&[]);
     let store = opened.unwrap();

@@ -26,19 +26,6 @@
 //!   header CRC;
 //! * [`CHECKPOINT`]: after a successful open and the writes, checkpoint
 //!   before reopening (a snapshot written from a recovered state).
-//!
-//! # Known library bugs, not reported again
-//!
-//! Each has an ignored test in `tests/durable_damage.rs`; remove its
-//! exemption here once it is fixed.
-//!
-//! 1. A torn segment header is cut by removing the segment, and the next
-//!    open refuses the gap (`torn_segment_header_then_reopen`): a failed
-//!    reopen after such a cut is not checked further.
-//! 2. Replay accepts a checksum-valid `Unregister` of a linked instance
-//!    (`a_valid_record_unregistering_a_linked_instance_refuses`): with
-//!    resealed frames, an open whose state has a record with an
-//!    unregistered endpoint is not checked further.
 #![cfg_attr(not(test), no_main)]
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -313,15 +300,6 @@ fn exercise(store: &Store) {
     }
 }
 
-/// Whether the open cut a torn segment header by removing the segment:
-/// KNOWN BUG 1 then makes every later open refuse.
-fn torn_header_removed(disk: &SimulatedDisk, report: &assocstore::OpenReport) -> bool {
-    report.cut_file.as_ref().is_some_and(|cut| {
-        let name = cut.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        !disk.files(Path::new(DIR)).contains_key(name)
-    })
-}
-
 /// The fuzz target: see the module docs.
 pub(crate) fn run(data: &[u8]) {
     let (flags, files) = decode_image(data);
@@ -339,10 +317,6 @@ pub(crate) fn run(data: &[u8]) {
         }
     };
     if let Err(e) = store.check_invariants() {
-        if flags & RESEAL_FRAMES != 0 && e.contains("an endpoint is not registered") {
-            // KNOWN BUG 2 (see the module docs): not reported again here.
-            return;
-        }
         panic!("recovered state breaks an invariant: {e}");
     }
     let report = store.open_report().expect("a durable store").clone();
@@ -373,10 +347,6 @@ pub(crate) fn run(data: &[u8]) {
     }
     let again = match open_on(&disk, DIR) {
         Ok(again) => again,
-        Err(_) if torn_header_removed(&disk, &report) => {
-            // KNOWN BUG 1 (see the module docs): not reported again here.
-            return;
-        }
         Err(err) => panic!(
             "reopening after a successful open and writes fails: {err}: {:?} (first open: {report})",
             std::error::Error::source(&err).map(ToString::to_string)
