@@ -10,8 +10,15 @@
 //! deletion) in process, safe to share between threads, with every check and
 //! its insert atomic.
 //!
-//! **What it is not:** a persistent database, a full CMDB (instances carry
-//! only an id and an optional name), or a network server.
+//! A store lives in memory ([`Store::new`]), or durably in a directory
+//! ([`Store::open`]): a write-ahead journal of every committed call and
+//! checkpoint snapshots, recovered on open, surviving `kill -9` and (at
+//! [`Durability::Immediate`], the default) power cuts. See the README's
+//! "Durability" section and `docs/durability.md`.
+//!
+//! **What it is not:** a full CMDB (instances carry only an id and an
+//! optional name), a network server, or a database of several processes (a
+//! directory has one owner at a time).
 //!
 //! ```
 //! use assocstore::{BatchCreate, Condition, Mapping, NewModelAssociation, Store};
@@ -55,6 +62,7 @@
 //! | instance association ids | 1 to 2³⁶ − 1; a deleted one's 20-byte slot is not reclaimed |
 //! | instance ids | 1 to 2⁶³ − 1 |
 //! | replay line nesting | 1,000 levels ([`wire::MAX_JSON_DEPTH`]) |
+//! | one journal record (one call's effects) | 1 GiB encoded |
 //!
 //! ## Differences from bk-cmdb
 //!
