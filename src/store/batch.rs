@@ -13,6 +13,7 @@ use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::index::{KeySlot, hash};
 use crate::mapping;
+use crate::model_association::Mapping;
 
 /// The decision for one item before anything is inserted.
 enum Plan {
@@ -36,12 +37,45 @@ enum Check {
     Insert([KeySlot; 2]),
 }
 
-/// The items planned so far in a batch, which later items must see.
-#[derive(Default)]
+/// The items planned so far in a batch, which later items must see: their
+/// triples, and the sources and targets the mapping limits (a `1:1`
+/// model association limits both, `1:n` only targets, `n:n` neither, so
+/// only those are kept).
 struct Overlay {
     triples: HashMap<(i64, i64), usize, ahash::RandomState>,
-    sources: HashSet<i64, ahash::RandomState>,
-    targets: HashSet<i64, ahash::RandomState>,
+    sources: Option<HashSet<i64, ahash::RandomState>>,
+    targets: Option<HashSet<i64, ahash::RandomState>>,
+}
+
+impl Overlay {
+    fn new(mapping: Mapping, items: usize) -> Overlay {
+        let set = |on: bool| {
+            on.then(|| HashSet::with_capacity_and_hasher(items, ahash::RandomState::default()))
+        };
+        Overlay {
+            triples: HashMap::with_capacity_and_hasher(items, ahash::RandomState::default()),
+            sources: set(mapping == Mapping::OneToOne),
+            targets: set(mapping != Mapping::ManyToMany),
+        }
+    }
+
+    fn plan(&mut self, i: usize, src: i64, dst: i64) {
+        self.triples.insert((src, dst), i);
+        if let Some(sources) = &mut self.sources {
+            sources.insert(src);
+        }
+        if let Some(targets) = &mut self.targets {
+            targets.insert(dst);
+        }
+    }
+
+    fn has_source(&self, src: i64) -> bool {
+        self.sources.as_ref().is_some_and(|s| s.contains(&src))
+    }
+
+    fn has_target(&self, dst: i64) -> bool {
+        self.targets.as_ref().is_some_and(|t| t.contains(&dst))
+    }
 }
 
 impl Store {
@@ -92,7 +126,7 @@ impl Store {
         // it (in either mode each item sees the earlier ones), then commit
         // the inserts as one call: all of them, or in atomic mode none if
         // any item failed.
-        let mut overlay = Overlay::default();
+        let mut overlay = Overlay::new(assoc.mapping, req.details.len());
         let mut plans = Vec::with_capacity(req.details.len());
         for (i, &(src, dst)) in req.details.iter().enumerate() {
             let plan = match self.check_item(&set, &assoc, src, dst, &overlay) {
@@ -101,9 +135,7 @@ impl Store {
                 Check::Exists(_) | Check::InBatch(_) => Plan::Failed(repeat()),
                 Check::Refused(e) => Plan::Failed(e),
                 Check::Insert(keys) => {
-                    overlay.triples.insert((src, dst), i);
-                    overlay.sources.insert(src);
-                    overlay.targets.insert(dst);
+                    overlay.plan(i, src, dst);
                     Plan::Insert(keys)
                 }
             };
@@ -212,8 +244,8 @@ impl Store {
         }
         match mapping::check(
             assoc.mapping,
-            facts.src_is_source || overlay.sources.contains(&src),
-            facts.dst_is_target || overlay.targets.contains(&dst),
+            facts.src_is_source || overlay.has_source(src),
+            facts.dst_is_target || overlay.has_target(dst),
         ) {
             Ok(()) => Check::Insert(facts.slots),
             Err(e) => Check::Refused(e),

@@ -177,7 +177,6 @@ impl Store {
         let inn = Posting { other: src, id };
         set.get_mut(d).inn.push_at(assoc.key, dst, inn_at, inn);
         assoc.add_live(1);
-        self.last_id.fetch_max(id, Ordering::AcqRel);
     }
 
     /// Removes record `id` from both posting lists and marks it dead.

@@ -365,6 +365,9 @@ impl Store {
         {
             return Err(origin.corrupt(format!("record {id} cannot be created here")));
         }
+        // A live write advanced the id sequence when it handed `id` out.
+        self.last_id
+            .fetch_max(id, std::sync::atomic::Ordering::AcqRel);
         Ok(Effect::Link {
             assoc: entry,
             id,
