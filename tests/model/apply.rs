@@ -16,6 +16,7 @@ use super::domain::{ALL_MODELS, SLOTS, assoc_names, inst_domain};
 use super::op::{BatchModels, Op, depth, inst_name, related_limit, related_start};
 use super::reads::{Edges, Step};
 use super::reference::{Assoc, BatchReq, Cascaded, Fail, Item, Model, Out, Rec};
+use super::target::Target;
 
 /// A store error as the model writes it: code and rendered message.
 pub(crate) fn fail_of(e: &Error) -> Fail {
@@ -531,7 +532,70 @@ fn run(store: &Store, model: &mut Model, op: &Op) -> Result<(), String> {
                 model.shortest_path(f, g, towards_flags(towards.towards()), depth(*d), &edges);
             same("shortest_path", got, want)
         }
+        Op::Checkpoint => {
+            let got = store.checkpoint();
+            count_outcome("checkpoint", &got);
+            got.map_err(|e| format!("checkpoint: {}", fail_of(&e).message))
+        }
+        // A store alone cannot be replaced: see `step`.
+        Op::Reopen | Op::Crash => Ok(()),
     }
+}
+
+/// Runs `op` on the target and the model, comparing as [`apply`] does;
+/// `Reopen` and `Crash` restart a durable target (the model is unchanged:
+/// nothing acknowledged may be lost), then everything is compared again.
+/// On a durable target an auto id must also be the documented one, and the
+/// workaround of `target.rs` follows empty registrations.
+///
+/// # Errors
+/// A description of the first disagreement.
+pub(crate) fn step(target: &mut Target, model: &mut Model, op: &Op) -> Result<(), String> {
+    let restarted = match op {
+        Op::Reopen => target.reopen(),
+        Op::Crash => target.crash(),
+        // The model accepts either reading of SPEC's "max + 1"; the crate's
+        // docs say "one above the highest id this model has seen", and a
+        // restart must not change which one the store follows.
+        Op::RegisterInstance {
+            model: m, id: None, ..
+        } if target.is_durable() => {
+            let documented = model.auto_ids(m.name()).first().copied();
+            let before = model.instances.len();
+            apply(target.store(), model, op)?;
+            if model.instances.len() > before {
+                equal(
+                    "register_instance: the auto id (one above the highest id seen)",
+                    model.instances.last().map(|i| i.id),
+                    documented,
+                )?;
+            }
+            return Ok(());
+        }
+        Op::RegisterInstances { model: m, ids } if ids.is_empty() => {
+            let known = model.is_known(m.name());
+            apply(target.store(), model, op)?;
+            if !known && model.is_known(m.name()) {
+                target.named_by_empty_registration(m.name());
+            }
+            return Ok(());
+        }
+        _ => return apply(target.store(), model, op),
+    };
+    restarted?;
+    let what = if matches!(op, Op::Reopen) {
+        "reopen"
+    } else {
+        "crash"
+    };
+    let from = match target.store().open_report() {
+        Some(r) if r.snapshot.is_some() => "from a snapshot",
+        Some(_) => "from the journal only",
+        None => "in memory",
+    };
+    count_outcome::<()>(&format!("{what} {from}"), &Ok(()));
+    target.name_unlogged_models_again(&model.ever)?;
+    check_contents(target.store(), model)
 }
 
 /// bk-cmdb's `success_created` / `error_msg` maps, derived by the model from
@@ -590,6 +654,8 @@ pub(crate) fn check_contents(store: &Store, model: &Model) -> Result<(), String>
     store
         .check_invariants()
         .map_err(|e| format!("check_invariants: {e}"))?;
+    // An automatic checkpoint that failed would have turned it read-only.
+    equal("is_read_only", store.is_read_only(), false)?;
     let mut all: Vec<Rec> = Vec::new();
     for m in ALL_MODELS {
         let found = store
@@ -616,6 +682,14 @@ pub(crate) fn check_contents(store: &Store, model: &Model) -> Result<(), String>
             equal(&what, store.instance_exists(m, id), model.exists(m, id))?;
             equal(&what, store.instance_name(m, id), model.inst_name(m, id))?;
         }
+        let mut registered: Vec<i64> = model
+            .instances
+            .iter()
+            .filter(|i| i.model == m)
+            .map(|i| i.id)
+            .collect();
+        registered.sort_unstable();
+        equal(&format!("instances({m})"), store.instances(m), registered)?;
     }
     let got: Vec<Assoc> = store
         .model_associations()

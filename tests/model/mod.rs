@@ -16,7 +16,8 @@
 //! | `strategy.rs` | the proptest strategies |
 //! | `reference.rs` | the model's state and writes (SPEC §3.1–§3.3, §3.5) |
 //! | `find.rs`, `rules.rs`, `reads.rs` | the model's reads (SPEC §3.4) |
-//! | `apply.rs` | `apply(store, model, op)` and the full comparison |
+//! | `apply.rs` | `apply(store, model, op)`, `step(target, model, op)` and the full comparison |
+//! | `target.rs` | the store under test, which a durable configuration reopens and crashes |
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 mod apply;
@@ -28,8 +29,9 @@ mod reference;
 mod rules;
 pub(crate) use rules::OPERATORS;
 mod strategy;
+mod target;
 
-pub(crate) use apply::{apply, check_contents, fail_of, outcome_counts, rec_of, same};
+pub(crate) use apply::{apply, check_contents, fail_of, outcome_counts, rec_of, same, step};
 pub(crate) use domain::{
     ALL_MODELS, AssocPick, FieldPick, InstPick, KindPick, MappingPick, ModelPick, NamePick,
     OnDeletePick, RecPick, SLOTS, StrPick, TowardsPick,
@@ -39,9 +41,11 @@ pub(crate) use op::{
     IdList, Op, RuleNode, RuleOpPick, RuleVal, SearchBody, SortPick, ValPick,
 };
 pub(crate) use reference::{Assoc, BatchReq, Fail, Item, Model, Rec};
-pub(crate) use strategy::{op_strategy, ops_strategy};
+pub(crate) use strategy::{durable_op_strategy, durable_ops_strategy, op_strategy, ops_strategy};
+pub(crate) use target::Target;
 
 /// Runs `ops` on `store` and a fresh model, comparing after every step.
+/// `Reopen` and `Crash` do nothing here (see [`run_ops_on`]).
 ///
 /// # Errors
 /// The step, the op and the disagreement.
@@ -49,6 +53,19 @@ pub(crate) fn run_ops(store: &assocstore::Store, ops: &[Op]) -> Result<(), Strin
     let mut model = Model::new(store.batch_limit());
     for (i, op) in ops.iter().enumerate() {
         apply(store, &mut model, op).map_err(|e| format!("step {i}: {op:?}\n{e}"))?;
+    }
+    Ok(())
+}
+
+/// Runs `ops` on `target` and a fresh model, comparing after every step;
+/// `Reopen` and `Crash` restart a durable target.
+///
+/// # Errors
+/// The step, the op and the disagreement.
+pub(crate) fn run_ops_on(target: &mut Target, ops: &[Op]) -> Result<(), String> {
+    let mut model = Model::new(target.store().batch_limit());
+    for (i, op) in ops.iter().enumerate() {
+        step(target, &mut model, op).map_err(|e| format!("step {i}: {op:?}\n{e}"))?;
     }
     Ok(())
 }

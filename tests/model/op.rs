@@ -125,6 +125,20 @@ pub(crate) enum Op {
         depth: u8,
         filter: FilterPick,
     },
+    /// `checkpoint`: must succeed (a no-op in memory). Changes nothing the
+    /// model holds.
+    Checkpoint,
+    /// A clean restart of a durable store: drop it, open the same directory
+    /// with the same settings. Changes nothing the model holds (a clean close
+    /// loses nothing). Nothing to do for an in-memory store; only
+    /// [`super::Target`] can reopen.
+    Reopen,
+    /// A crash of a durable store, then an open with the same settings: a
+    /// power cut at `Immediate` (every acknowledged call was synced), a
+    /// process crash at `Eventual` (every written byte stays). Changes
+    /// nothing the model holds. Nothing to do for an in-memory store; only
+    /// [`super::Target`] can crash.
+    Crash,
 }
 
 /// The `bk_obj_id` / `bk_asst_obj_id` of a batch request.

@@ -316,10 +316,44 @@ fn id_list() -> impl Strategy<Value = IdList> {
     ]
 }
 
-/// One op, weighted towards creates and the definitions they need.
-#[allow(clippy::too_many_lines)] // one line per operation
+/// One op, weighted towards creates and the definitions they need (never
+/// `Checkpoint`, `Reopen` or `Crash`).
 pub(crate) fn op_strategy() -> impl Strategy<Value = Op> {
-    let arms: Vec<(u32, BoxedStrategy<Op>)> = vec![
+    Union::new_weighted(arms())
+}
+
+/// Sequences for a durable store: as [`ops_strategy`], with
+/// [`durable_op_strategy`]'s ops.
+pub(crate) fn durable_ops_strategy(crash: bool) -> impl Strategy<Value = Vec<Op>> {
+    let setup = prop_oneof![4 => setup(), 1 => Just(Vec::new())];
+    (setup, vec(durable_op_strategy(crash), 1..=100)).prop_map(|(mut ops, more)| {
+        ops.extend(more);
+        ops.truncate(100);
+        ops
+    })
+}
+
+/// [`op_strategy`]'s ops plus `Checkpoint`, `Reopen` and (if `crash`)
+/// `Crash`, each about one op in 14.
+pub(crate) fn durable_op_strategy(crash: bool) -> impl Strategy<Value = Op> {
+    let mut arms = arms();
+    let total: u32 = arms.iter().map(|(w, _)| w).sum();
+    let added = if crash { 3 } else { 2 };
+    // w / (total + added·w) ≥ 1/15, the first whole w: 6 of 84 with the
+    // current weights.
+    let w = total.div_ceil(15 - added);
+    arms.push((w, Just(Op::Checkpoint).boxed()));
+    arms.push((w, Just(Op::Reopen).boxed()));
+    if crash {
+        arms.push((w, Just(Op::Crash).boxed()));
+    }
+    Union::new_weighted(arms)
+}
+
+/// The weighted arms of [`op_strategy`], one per operation.
+#[allow(clippy::too_many_lines)] // one line per operation
+fn arms() -> Vec<(u32, BoxedStrategy<Op>)> {
+    vec![
         (
             1,
             (kind(), any::<bool>())
@@ -515,6 +549,5 @@ pub(crate) fn op_strategy() -> impl Strategy<Value = Op> {
                 })
                 .boxed(),
         ),
-    ];
-    Union::new_weighted(arms)
+    ]
 }
