@@ -13,7 +13,8 @@
 //! `floor`, the lower bound on a read ([`floor`]; only when named), and `redb`
 //! (only when named); `--durable` adds a section measured on files
 //! ([`durable`]: bulk load per durability level, single creates, reopen,
-//! bytes on disk, and the targets). Progress goes to stderr. The exit status
+//! bytes on disk, and the targets), `--durable-peers sqlite,redb` (default) or
+//! `none` its peers. Progress goes to stderr. The exit status
 //! is 1 when a system's outcomes differ from the workload's expected ones.
 
 mod assocstore_system;
@@ -42,10 +43,12 @@ struct Args {
     seed: u64,
     systems: Vec<&'static str>,
     durable: bool,
+    durable_peers: durable::Peers,
 }
 
 const USAGE: &str = "usage: peers [--n N] [--seed S] \
-    [--systems assocstore,sqlite,indradb,hashmap[,redb][,floor]] [--durable]";
+    [--systems assocstore,sqlite,indradb,hashmap[,redb][,floor]] [--durable] \
+    [--durable-peers sqlite,redb|none]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -53,6 +56,10 @@ fn parse_args() -> Result<Args, String> {
         seed: 42,
         systems: DEFAULT_SYSTEMS.to_vec(),
         durable: false,
+        durable_peers: durable::Peers {
+            sqlite: true,
+            redb: true,
+        },
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -86,6 +93,21 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--durable" => args.durable = true,
+            "--durable-peers" => {
+                let v = value()?;
+                let names: Vec<&str> = v.split(',').map(str::trim).collect();
+                if let Some(bad) = names
+                    .iter()
+                    .find(|n| !["sqlite", "redb", "none"].contains(n))
+                {
+                    return Err(format!("--durable-peers: unknown peer {bad}"));
+                }
+                args.durable = true;
+                args.durable_peers = durable::Peers {
+                    sqlite: names.contains(&"sqlite"),
+                    redb: names.contains(&"redb"),
+                };
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -129,7 +151,7 @@ fn main() -> ExitCode {
     let mut failed = !problems.is_empty();
     if args.durable {
         let t = Instant::now();
-        let section = durable::run(&w);
+        let section = durable::run(&w, args.durable_peers);
         eprintln!(
             "[durable] whole section: {:.1} s",
             t.elapsed().as_secs_f64()

@@ -358,40 +358,46 @@ fn redb_after(
 
 /// `Eventual` and its peers, side by side, with assocstore in memory.
 /// Returns the bytes assocstore's journal grew by per batch.
-fn eventual(w: &Workload, s: &mut Section) -> Vec<u64> {
+fn eventual(w: &Workload, peers: Peers, s: &mut Section) -> Vec<u64> {
     let memory = Assocstore::new(w);
     let ours = assocstore_open(w, Durability::Eventual);
     let meter = RefCell::new(JournalMeter::new(&ours.0.0));
-    let lite = sqlite_open(w, Synchronous::Normal);
-    let redb = redb_open(w, RedbDurability::None);
-    eprintln!("[durable] Eventual, NORMAL, None and in memory: loading side by side");
-    let mut loads = interleave(
-        w,
-        vec![
-            Lane::new(|_, b| memory.bulk_load(w, b)),
-            Lane::new(|_, b| ours.1.bulk_load(w, b))
-                .after(|i| meter.borrow_mut().read(w.batches[i].items.len())),
-            Lane::new(|_, b| lite.1.bulk_load(w, b)),
-            Lane::new(|_, b| redb.1.bulk_load(w, b)),
-        ],
-    )
-    .into_iter();
+    let lite = peers.sqlite.then(|| sqlite_open(w, Synchronous::Normal));
+    let redb = peers.redb.then(|| redb_open(w, RedbDurability::None));
+    eprintln!("[durable] Eventual, its peers and in memory: loading side by side");
+    let mut lanes = vec![
+        Lane::new(|_, b| memory.bulk_load(w, b)),
+        Lane::new(|_, b| ours.1.bulk_load(w, b))
+            .after(|i| meter.borrow_mut().read(w.batches[i].items.len())),
+    ];
+    if let Some(lite) = &lite {
+        lanes.push(Lane::new(|_, b| lite.1.bulk_load(w, b)));
+    }
+    if let Some(redb) = &redb {
+        lanes.push(Lane::new(|_, b| redb.1.bulk_load(w, b)));
+    }
+    let mut loads = interleave(w, lanes).into_iter();
     let mut next = || loads.next().expect("a load");
     drop(memory);
     let label = "assocstore in memory (`Store::new()`)";
+    let load = next();
     s.push_load(
         w,
         LoadRow {
             key: "memory",
             label,
-            load: next(),
+            load,
             disk: None,
         },
     );
     let (_, store) = assocstore_after(w, Durability::Eventual, ours, next(), s);
     store.close().expect("close");
-    drop(sqlite_after(w, Synchronous::Normal, lite, next(), s));
-    drop(redb_after(w, RedbDurability::None, redb, next(), s));
+    if let Some(lite) = lite {
+        drop(sqlite_after(w, Synchronous::Normal, lite, next(), s));
+    }
+    if let Some(redb) = redb {
+        drop(redb_after(w, RedbDurability::None, redb, next(), s));
+    }
     meter.into_inner().per_batch
 }
 
@@ -399,10 +405,10 @@ fn eventual(w: &Workload, s: &mut Section) -> Vec<u64> {
 /// creates, side by side. `journal` is the bytes per batch of the same
 /// load's journal at `Eventual` (the records are the same), which the floor
 /// appends.
-fn immediate(w: &Workload, journal: &[u64], s: &mut Section) {
+fn immediate(w: &Workload, journal: &[u64], peers: Peers, s: &mut Section) {
     let ours = assocstore_open(w, Durability::Immediate);
-    let lite = sqlite_open(w, Synchronous::Full);
-    let redb = redb_open(w, RedbDurability::Immediate);
+    let lite = peers.sqlite.then(|| sqlite_open(w, Synchronous::Full));
+    let redb = peers.redb.then(|| redb_open(w, RedbDurability::Immediate));
     let floor_dir = TempDir::new("floor");
     let mut floor = OpenOptions::new()
         .create(true)
@@ -411,37 +417,35 @@ fn immediate(w: &Workload, journal: &[u64], s: &mut Section) {
     let floor = floor.as_mut().expect("floor file");
     let meter = RefCell::new(JournalMeter::new(&ours.0.0));
     let mut bytes = Vec::new();
-    eprintln!("[durable] Immediate, FULL, redb Immediate and the floor: loading side by side");
-    let mut loads = interleave(
-        w,
-        vec![
-            Lane::new(|_, b| ours.1.bulk_load(w, b))
-                .after(|i| meter.borrow_mut().read(w.batches[i].items.len())),
-            // As many bytes as the journal grew by for this batch, then
-            // `fdatasync`, as the journal syncs.
-            Lane::new(|i, b| {
-                let n = journal[i] as usize;
-                if bytes.len() < n {
-                    bytes.resize(n, 0xA5_u8);
-                }
-                floor.write_all(&bytes[..n]).expect("write");
-                floor.sync_data().expect("sync");
-                (b.items.len(), 0)
-            }),
-            Lane::new(|_, b| lite.1.bulk_load(w, b)),
-            Lane::new(|_, b| redb.1.bulk_load(w, b)),
-        ],
-    )
-    .into_iter();
+    eprintln!("[durable] Immediate, its peers and the floor: loading side by side");
+    let mut lanes = vec![
+        Lane::new(|_, b| ours.1.bulk_load(w, b))
+            .after(|i| meter.borrow_mut().read(w.batches[i].items.len())),
+        // As many bytes as the journal grew by for this batch, then
+        // `fdatasync`, as the journal syncs.
+        Lane::new(|i, b| {
+            let n = journal[i] as usize;
+            if bytes.len() < n {
+                bytes.resize(n, 0xA5_u8);
+            }
+            floor.write_all(&bytes[..n]).expect("write");
+            floor.sync_data().expect("sync");
+            (b.items.len(), 0)
+        }),
+    ];
+    if let Some(lite) = &lite {
+        lanes.push(Lane::new(|_, b| lite.1.bulk_load(w, b)));
+    }
+    if let Some(redb) = &redb {
+        lanes.push(Lane::new(|_, b| redb.1.bulk_load(w, b)));
+    }
+    let mut loads = interleave(w, lanes).into_iter();
     let mut next = || loads.next().expect("a load");
     s.journal_bytes = meter.borrow().per_batch.iter().sum();
     let eventual: u64 = journal.iter().sum();
-    let (expected, got) = (
-        format!("{eventual} bytes"),
-        format!("{} bytes", s.journal_bytes),
-    );
+    let (expected, got) = (eventual.to_string(), s.journal_bytes.to_string());
     s.want(
-        "durable journal at Immediate, as at Eventual",
+        "durable journal bytes at Immediate, as at Eventual",
         &expected,
         &got,
     );
@@ -457,46 +461,53 @@ fn immediate(w: &Workload, journal: &[u64], s: &mut Section) {
             disk: None,
         },
     );
-    let (_lite_dir, lite) = sqlite_after(w, Synchronous::Full, lite, next(), s);
-    let (_redb_dir, redb) = redb_after(w, RedbDurability::Immediate, redb, next(), s);
+    let lite = lite.map(|lite| sqlite_after(w, Synchronous::Full, lite, next(), s));
+    let redb = redb.map(|redb| redb_after(w, RedbDurability::Immediate, redb, next(), s));
     drop(floor_dir);
-    creates(w, &store, &lite, &redb, s);
+    let (lite, redb) = (lite.as_ref().map(|l| &l.1), redb.as_ref().map(|r| &r.1));
+    creates(w, &store, lite, redb, s);
     store.close().expect("close");
 }
 
 /// Single creates on the stores just loaded at `Immediate`: assocstore and
 /// redb from 1 and [`THREADS`] threads, SQLite (one connection) from one,
 /// taking rounds in turn.
-fn creates(w: &Workload, store: &Store, lite: &Sqlite, redb: &Redb, s: &mut Section) {
+fn creates(
+    w: &Workload,
+    store: &Store,
+    lite: Option<&Sqlite>,
+    redb: Option<&Redb>,
+    s: &mut Section,
+) {
     eprintln!("[durable] single creates at Immediate, side by side");
     let ours = |(a, src, dst): Triple| {
         let name = &w.assocs[a].name;
         store.create_instance_association(name, src, dst).is_ok()
     };
-    let theirs = |(a, src, dst): Triple| redb.create_one(&w.assocs[a], src, dst);
-    let mut lite_create = |(a, src, dst): Triple| lite.create_one(&w.assocs[a], src, dst);
-    let rows: [(&str, &str, usize); 5] = [
+    let mut rows = vec![
         ("assocstore-immediate", "assocstore, `Immediate`", 1),
         ("assocstore-immediate", "assocstore, `Immediate`", THREADS),
-        ("sqlite-full", "SQLite `FULL`, one transaction per call", 1),
-        (
-            "redb-immediate",
-            "redb `Immediate`, one write transaction per call",
-            1,
-        ),
-        (
-            "redb-immediate",
-            "redb `Immediate`, one write transaction per call",
-            THREADS,
-        ),
     ];
-    let lanes: Vec<CreateLane<'_>> = vec![
+    let mut lanes: Vec<CreateLane<'_>> = vec![
         Box::new(|t| round_on_threads(1, t, &ours)),
         Box::new(|t| round_on_threads(THREADS, t, &ours)),
-        Box::new(|t| round_here(t, &mut lite_create)),
-        Box::new(|t| round_on_threads(1, t, &theirs)),
-        Box::new(|t| round_on_threads(THREADS, t, &theirs)),
     ];
+    if let Some(lite) = lite {
+        let mut create = move |(a, src, dst): Triple| lite.create_one(&w.assocs[a], src, dst);
+        rows.push(("sqlite-full", "SQLite `FULL`, one transaction per call", 1));
+        lanes.push(Box::new(move |t| round_here(t, &mut create)));
+    }
+    let theirs =
+        redb.map(|redb| move |(a, src, dst): Triple| redb.create_one(&w.assocs[a], src, dst));
+    if let Some(theirs) = &theirs {
+        let label = "redb `Immediate`, one write transaction per call";
+        rows.extend([
+            ("redb-immediate", label, 1),
+            ("redb-immediate", label, THREADS),
+        ]);
+        lanes.push(Box::new(|t| round_on_threads(1, t, theirs)));
+        lanes.push(Box::new(|t| round_on_threads(THREADS, t, theirs)));
+    }
     let results = interleave_creates(w, lanes);
     for ((key, label, threads), (rounds, failed)) in rows.into_iter().zip(results) {
         let per_sec = median(&mut rounds.clone());
@@ -516,10 +527,17 @@ fn creates(w: &Workload, store: &Store, lite: &Sqlite, redb: &Redb, s: &mut Sect
     }
 }
 
+/// Which peers the section runs besides assocstore and the floor.
+#[derive(Debug, Clone, Copy)]
+pub struct Peers {
+    pub sqlite: bool,
+    pub redb: bool,
+}
+
 /// The whole section. Progress goes to stderr.
-pub fn run(w: &Workload) -> Section {
+pub fn run(w: &Workload, peers: Peers) -> Section {
     let mut s = Section::default();
-    let journal = eventual(w, &mut s);
-    immediate(w, &journal, &mut s);
+    let journal = eventual(w, peers, &mut s);
+    immediate(w, &journal, peers, &mut s);
     s
 }

@@ -197,8 +197,8 @@ pub fn print(w: &Workload, s: &Section) {
     println!();
     println!(
         "Each system in its own directory under `{}` (removed afterwards). The systems of one \
-         level load side by side, taking each chunk of 50 batches in turn (the `Eventual` four, \
-         then the `Immediate` four), so a change in the disk's speed hits them alike. ns per \
+         level load side by side, taking each chunk of 50 batches in turn (the `Eventual` ones, \
+         then the `Immediate` ones), so a change in the disk's speed hits them alike. ns per \
          item is the median over chunks; items/s = 10⁹ ÷ it; total s adds up every batch call. \
          Speed-up = the median over chunks of the row's ns per item ÷ assocstore's in the same \
          chunk, at the same level (above 1: assocstore is faster).",
@@ -217,7 +217,7 @@ pub fn print(w: &Workload, s: &Section) {
     println!(
         "Single creates: fresh valid `n:n` triples (every call must succeed) on the stores just \
          loaded at `Immediate`; {ROUNDS} rounds of {ROUND_CALLS} calls (split between the \
-         threads, each its own triples), the five configurations taking rounds in turn. calls/s \
+         threads, each its own triples), the configurations taking rounds in turn. calls/s \
          is the median round; × = the median over rounds of the paired ratio."
     );
     println!();
@@ -225,11 +225,13 @@ pub fn print(w: &Workload, s: &Section) {
     println!();
     print!("{}", reopen_table(s));
     println!();
-    println!(
-        "¹ A redb `None` commit is not persisted until a later `Immediate` one: a crash, even of \
+    if s.load("redb-none").is_some() {
+        println!(
+            "¹ A redb `None` commit is not persisted until a later `Immediate` one: a crash, even of \
          the process alone, loses it. The load ends with one `Immediate` commit (untimed). \
          assocstore `Eventual` and SQLite `NORMAL` survive a killed process."
-    );
+        );
+    }
     println!(
         "² `Store::open` after `close()`: \"journal replay\" with no checkpoint since the load (the \
          setup was checkpointed: the load's journal is replayed on the setup's snapshot), \"from \
@@ -256,11 +258,16 @@ pub fn print(w: &Workload, s: &Section) {
         println!();
     }
     println!("| target | measured | met |\n|---|--:|---|");
-    let targets = targets(w, s);
+    let mut targets = targets(w, s);
+    for t in targets.iter_mut().filter(|t| t.value.is_nan()) {
+        t.met = None;
+        t.shown = "not measured (peer left out)".into();
+    }
     for t in &targets {
         let met = match t.met {
             Some(true) => "met",
             Some(false) => "**not met**",
+            None if t.value.is_nan() => "–",
             None => "not judged at this n",
         };
         println!("| {} | {} | {met} |", t.what, t.shown);
@@ -301,6 +308,7 @@ fn machine_lines(w: &Workload, s: &Section, targets: &[Target]) {
         let met = match t.met {
             Some(true) => "met",
             Some(false) => "not_met",
+            None if t.value.is_nan() => "not_measured",
             None => "not_judged",
         };
         println!("target {} {} {:.3} {met}", t.key, w.n, t.value);
