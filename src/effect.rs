@@ -28,6 +28,9 @@ pub(crate) enum Effect {
     AddModelAssociation(Arc<AssocEntry>),
     /// A model association with no records is removed.
     DeleteModelAssociation(Arc<AssocEntry>),
+    /// A model is named for the first time (by a write that may have
+    /// changed nothing else), so it stays known after a restart.
+    UseModel(Arc<ModelEntry>),
     /// A model's display name and icon are set.
     DefineModel {
         /// The model.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::keys::ModelKey;
-use crate::sync::{AtomicI64, RwLock};
+use crate::sync::{AtomicBool, AtomicI64, RwLock};
 
 /// One model: its name, its display metadata and the highest instance id
 /// registered in it so far.
@@ -19,6 +19,11 @@ pub(crate) struct ModelEntry {
     pub(crate) key: ModelKey,
     pub(crate) name: Arc<str>,
     max_inst: AtomicI64,
+    /// Set by the first committed write that names the model. A model
+    /// interned by a call that then failed stays unannounced, so reads do
+    /// not know it: a failed call changes nothing, before or after a
+    /// restart.
+    announced: AtomicBool,
     /// (`bk_obj_name`, `bk_obj_icon`) when defined; a leaf lock.
     display: RwLock<Option<(String, String)>>,
 }
@@ -34,6 +39,16 @@ impl ModelEntry {
 
     pub(crate) fn set_display(&self, name: &str, icon: &str) {
         *self.display.write() = Some((name.to_owned(), icon.to_owned()));
+    }
+
+    /// Marks the model known to reads (a committed write named it).
+    pub(crate) fn announce(&self) {
+        self.announced.store(true, Ordering::Release);
+    }
+
+    /// Whether a committed write named the model.
+    pub(crate) fn is_announced(&self) -> bool {
+        self.announced.load(Ordering::Acquire)
     }
 
     /// The highest instance id seen so far.
@@ -76,9 +91,14 @@ pub(crate) struct Models {
 }
 
 impl Models {
-    /// The entry for `name`, if the model was ever used.
+    /// The entry for `name`, if a committed write ever named the model.
     pub(crate) fn lookup(&self, name: &str) -> Option<Arc<ModelEntry>> {
-        self.inner.read().by_name.get(name).cloned()
+        self.inner
+            .read()
+            .by_name
+            .get(name)
+            .filter(|m| m.is_announced())
+            .cloned()
     }
 
     /// The entry of a key handed out by [`Models::intern`].
@@ -93,12 +113,17 @@ impl Models {
 
     /// The entry for `name`, created on first use.
     pub(crate) fn intern(&self, name: &str) -> Arc<ModelEntry> {
-        if let Some(entry) = self.lookup(name) {
-            return entry;
+        self.intern_new(name).0
+    }
+
+    /// [`Models::intern`], and whether this call created the entry.
+    pub(crate) fn intern_new(&self, name: &str) -> (Arc<ModelEntry>, bool) {
+        if let Some(entry) = self.inner.read().by_name.get(name) {
+            return (Arc::clone(entry), false);
         }
         let mut inner = self.inner.write();
         if let Some(entry) = inner.by_name.get(name) {
-            return Arc::clone(entry);
+            return (Arc::clone(entry), false);
         }
         let key = ModelKey(u32::try_from(inner.by_key.len()).unwrap_or(u32::MAX));
         let name: Arc<str> = Arc::from(name);
@@ -106,10 +131,11 @@ impl Models {
             key,
             name: Arc::clone(&name),
             max_inst: AtomicI64::new(0),
+            announced: AtomicBool::new(false),
             display: RwLock::new(None),
         });
         inner.by_name.insert(name, Arc::clone(&entry));
         inner.by_key.push(Arc::clone(&entry));
-        entry
+        (entry, true)
     }
 }

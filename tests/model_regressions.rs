@@ -4,10 +4,7 @@
 //! crate's own documentation). Each is a plain scenario on the public API,
 //! and the property-test findings also replay their shrunk `Op` sequence.
 //!
-//! A test here that fails is a store bug still open; it is not ignored,
-//! except the durability finding at the end (`#[ignore]`d until the owner
-//! of `src/` fixes it, since the property test works around it: see
-//! `tests/model/target.rs`).
+//! A test here that fails is a store bug still open; none is ignored.
 //! (The stress run's finding, a performance regression, is
 //! `whole_model_reads_cost_the_live_records_not_every_record_ever_created`
 //! in `tests/stress.rs`.)
@@ -337,8 +334,7 @@ fn shrunk_sequence_create_with_a_checkpoint_due() {
         },
     ];
     within(10, "the shrunk sequence", move || {
-        let mut target =
-            model::Target::simulated(Store::builder(), Durability::Immediate, 1).exact();
+        let mut target = model::Target::simulated(Store::builder(), Durability::Immediate, 1);
         model::run_ops_on(&mut target, &ops)
     })
     .unwrap_or_else(|e| panic!("{e}"));
@@ -361,19 +357,15 @@ fn topology_error(store: &Store, model: &str) -> (i64, String) {
 
 /// A successful `register_instances("zz", [])` names model `zz`: the graph
 /// reads then know it (a missing instance of it is 1199011 `'bk_inst_id'`,
-/// as the model says and the store answers). The call changes nothing, so
-/// the store logs no journal record; after a clean restart `zz` is unknown
-/// again (1199011 `'bk_obj_id'`), unless a checkpoint ran in between (the
-/// snapshot lists every model the store has interned). The same read gives
-/// a different answer before and after a clean close, and whether it does
-/// depends on when the last checkpoint ran.
+/// as the model says and the store answers). The call changes nothing
+/// else; the store once logged no journal record for it, so after a clean
+/// restart without a checkpoint `zz` was unknown again (1199011
+/// `'bk_obj_id'`). A model's first use is now journaled.
 ///
 /// Shrunk by the property test to `[RegisterInstances { model: zz, ids: []
 /// }, Reopen, Topology { model: zz, id: 1 }]` (also with `Neighbours`).
-/// Expected: `'bk_inst_id'` after the restart as before it. `tests/model.rs`
-/// works around it (see `tests/model/target.rs`).
+/// Expected: `'bk_inst_id'` after the restart as before it.
 #[test]
-#[ignore = "store bug: a model named only by an empty registration is forgotten on reopen"]
 fn a_model_named_by_an_empty_registration_stays_known_after_a_clean_restart() {
     let bk_inst_id = (
         1_199_011,
@@ -408,7 +400,6 @@ fn a_model_named_by_an_empty_registration_stays_known_after_a_clean_restart() {
 /// store before the restart) says 1199011 `'bk_inst_id'`, the store after it
 /// 1199011 `'bk_obj_id'`.
 #[test]
-#[ignore = "store bug: a model named only by an empty registration is forgotten on reopen"]
 fn shrunk_sequence_empty_registration_then_reopen() {
     let ops = [
         Op::RegisterInstances {
@@ -426,8 +417,7 @@ fn shrunk_sequence_empty_registration_then_reopen() {
         Store::builder(),
         Durability::Immediate,
         assocstore::DEFAULT_CHECKPOINT_BYTES,
-    )
-    .exact();
+    );
     if let Err(e) = model::run_ops_on(&mut target, &ops) {
         panic!("{e}");
     }

@@ -22,6 +22,7 @@ const REGISTER: u8 = 5;
 const UNREGISTER: u8 = 6;
 const LINK: u8 = 7;
 const UNLINK: u8 = 8;
+const USE_MODEL: u8 = 9;
 
 /// A model association as the journal and snapshot keep it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,7 @@ pub(crate) enum Logged {
     AddKind(AssociationKind),
     AddModelAssociation(AssocRow),
     DeleteModelAssociation(i64),
+    UseModel(String),
     DefineModel {
         model: String,
         name: String,
@@ -108,6 +110,7 @@ fn run_key(e: &Effect) -> (u8, usize) {
         Effect::AddModelAssociation(_) => (ADD_MODEL_ASSOCIATION, 0),
         Effect::DeleteModelAssociation(_) => (DELETE_MODEL_ASSOCIATION, 0),
         Effect::DefineModel { .. } => (DEFINE_MODEL, 0),
+        Effect::UseModel(_) => (USE_MODEL, 0),
     }
 }
 
@@ -132,6 +135,7 @@ fn encode_run(run: &[Effect], w: &mut Writer) {
         Effect::AddKind(k) => encode_kind(k, w),
         Effect::AddModelAssociation(a) => encode_assoc(&AssocRow::of(a), w),
         Effect::DeleteModelAssociation(a) => w.i64(a.id),
+        Effect::UseModel(model) => w.str(&model.name),
         Effect::DefineModel { model, name, icon } => {
             w.str(&model.name);
             w.str(name);
@@ -251,6 +255,7 @@ fn decode_run(r: &mut Reader<'_>, out: &mut Vec<Logged>) -> Decoded<()> {
         ADD_KIND => out.push(Logged::AddKind(decode_kind(r)?)),
         ADD_MODEL_ASSOCIATION => out.push(Logged::AddModelAssociation(decode_assoc(r)?)),
         DELETE_MODEL_ASSOCIATION => out.push(Logged::DeleteModelAssociation(r.i64()?)),
+        USE_MODEL => out.push(Logged::UseModel(r.str()?)),
         DEFINE_MODEL => out.push(Logged::DefineModel {
             model: r.str()?,
             name: r.str()?,

@@ -10,8 +10,8 @@
 //! 1. where replay resumes: the first journal segment and lsn after the
 //!    snapshot, and the last instance association id handed out;
 //! 2. the association kinds beyond the six built-ins;
-//! 3. the models in key order: name, highest instance id seen, display name
-//!    and icon if defined;
+//! 3. the models in key order: name, whether a committed write named it,
+//!    highest instance id seen, display name and icon if defined;
 //! 4. the model associations in id order (deleted ones too, flagged, so ids
 //!    are never reused);
 //! 5. per model, its registered instance ids ascending, as deltas; then the
@@ -65,6 +65,8 @@ pub(crate) struct Resume {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ModelRow {
     pub(crate) name: String,
+    /// Named by a committed write (else interned by a call that failed).
+    pub(crate) announced: bool,
     pub(crate) max_inst: i64,
     pub(crate) display: Option<(String, String)>,
 }
@@ -96,6 +98,7 @@ impl SnapshotWriter {
         self.w.u64(models.len() as u64);
         for m in models {
             self.w.str(&m.name);
+            self.w.bool(m.announced);
             self.w.i64(m.max_inst);
             match &m.display {
                 Some((name, icon)) => {
@@ -254,6 +257,7 @@ impl<'a> Snapshot<'a> {
         let mut models = Vec::with_capacity(n);
         for _ in 0..n {
             let name = r.str()?;
+            let announced = r.bool()?;
             let max_inst = r.i64()?;
             let display = if r.bool()? {
                 Some((r.str()?, r.str()?))
@@ -262,6 +266,7 @@ impl<'a> Snapshot<'a> {
             };
             models.push(ModelRow {
                 name,
+                announced,
                 max_inst,
                 display,
             });

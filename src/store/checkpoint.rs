@@ -92,6 +92,7 @@ impl Store {
             .iter()
             .map(|m| ModelRow {
                 name: m.name.to_string(),
+                announced: m.is_announced(),
                 max_inst: m.max_seen(),
                 display: m.defined_display(),
             })

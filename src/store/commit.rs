@@ -91,6 +91,11 @@ impl Store {
                 }
             }
             Effect::AddModelAssociation(entry) => {
+                for key in [entry.src_model, entry.dst_model] {
+                    if let Some(model) = self.models.get(key) {
+                        model.announce();
+                    }
+                }
                 if let Some(catalog) = held.catalog.as_deref_mut() {
                     catalog.insert_assoc(entry);
                 }
@@ -111,12 +116,17 @@ impl Store {
                     }
                 }
             }
-            Effect::DefineModel { model, name, icon } => model.set_display(name, icon),
+            Effect::UseModel(model) => model.announce(),
+            Effect::DefineModel { model, name, icon } => {
+                model.announce();
+                model.set_display(name, icon);
+            }
             Effect::Register { model, inst, name } => {
                 if let Some(set) = held.shards.as_deref_mut() {
                     let shard = set.get_mut(self.shard_index(*inst));
                     shard.register(model.key, *inst, name.as_deref());
                     model.observe(*inst);
+                    model.announce();
                 }
             }
             Effect::Unregister { model, inst } => {

@@ -108,7 +108,7 @@ impl Store {
                 return Err(Error::duplicated("bk_inst_id"));
             }
         }
-        let effects: Vec<Effect> = ids
+        let mut effects: Vec<Effect> = ids
             .iter()
             .map(|&inst| Effect::Register {
                 model: Arc::clone(&model),
@@ -116,6 +116,10 @@ impl Store {
                 name: None,
             })
             .collect();
+        if effects.is_empty() && !model.is_announced() {
+            // Registering no instance still names the model.
+            effects.push(Effect::UseModel(Arc::clone(&model)));
+        }
         self.commit(Held::shards(&mut set), &effects)?;
         drop(set);
         self.after_write();

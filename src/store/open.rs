@@ -258,6 +258,12 @@ impl Store {
                     return Err(origin.corrupt(format!("model association {id} cannot be deleted")));
                 }
             },
+            Logged::UseModel(model) => {
+                if model.is_empty() {
+                    return Err(origin.corrupt("empty model id"));
+                }
+                Effect::UseModel(self.models.intern(&model))
+            }
             Logged::DefineModel { model, name, icon } => {
                 if model.is_empty() {
                     return Err(origin.corrupt("empty model id"));

@@ -146,6 +146,9 @@ impl Store {
             .iter()
             .map(|m| {
                 let model = self.models.intern(&m.name);
+                if m.announced {
+                    model.announce();
+                }
                 model.observe(m.max_inst);
                 if let Some((name, icon)) = &m.display {
                     model.set_display(name, icon);

@@ -545,8 +545,7 @@ fn run(store: &Store, model: &mut Model, op: &Op) -> Result<(), String> {
 /// Runs `op` on the target and the model, comparing as [`apply`] does;
 /// `Reopen` and `Crash` restart a durable target (the model is unchanged:
 /// nothing acknowledged may be lost), then everything is compared again.
-/// On a durable target an auto id must also be the documented one, and the
-/// workaround of `target.rs` follows empty registrations.
+/// On a durable target an auto id must also be the documented one.
 ///
 /// # Errors
 /// A description of the first disagreement.
@@ -572,14 +571,6 @@ pub(crate) fn step(target: &mut Target, model: &mut Model, op: &Op) -> Result<()
             }
             return Ok(());
         }
-        Op::RegisterInstances { model: m, ids } if ids.is_empty() => {
-            let known = model.is_known(m.name());
-            apply(target.store(), model, op)?;
-            if !known && model.is_known(m.name()) {
-                target.named_by_empty_registration(m.name());
-            }
-            return Ok(());
-        }
         _ => return apply(target.store(), model, op),
     };
     restarted?;
@@ -594,7 +585,6 @@ pub(crate) fn step(target: &mut Target, model: &mut Model, op: &Op) -> Result<()
         None => "in memory",
     };
     count_outcome::<()>(&format!("{what} {from}"), &Ok(()));
-    target.name_unlogged_models_again(&model.ever)?;
     check_contents(target.store(), model)
 }
 

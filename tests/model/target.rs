@@ -4,21 +4,6 @@
 //! file system), so [`Op::Reopen`](super::Op::Reopen) and
 //! [`Op::Crash`](super::Op::Crash) can replace it between two steps.
 //!
-//! # Workaround for an open store bug
-//!
-//! A durable target steps around a store bug, an `#[ignore]`d test in
-//! `tests/model_regressions.rs`, so that the property tests can look for
-//! others; [`Target::exact`] turns it off (the regression test replays its
-//! shrunk sequence that way). Remove it once the bug is fixed.
-//!
-//! A model named only by a successful `register_instances(model, [])` is
-//! known to the graph reads, but the call logs nothing, so a restart
-//! without a checkpoint in between forgets the model
-//! (`a_model_named_by_an_empty_registration_stays_known_after_a_clean_restart`).
-//! The target notes such models ([`Target::named_by_empty_registration`])
-//! and names them again the same way after each restart, until an instance
-//! of theirs is registered (a journal record then names them).
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,10 +16,6 @@ pub(crate) struct Target {
     /// `None` only while it is being replaced.
     store: Option<Store>,
     durable: Option<Reopen>,
-    /// Whether the workaround of the module docs is on.
-    workaround: bool,
-    /// Models named only by empty registrations (the workaround).
-    unlogged_models: Vec<String>,
 }
 
 /// How a durable target is opened again.
@@ -64,8 +45,6 @@ impl Target {
         Target {
             store: Some(store),
             durable: None,
-            workaround: false,
-            unlogged_models: Vec::new(),
         }
     }
 
@@ -129,16 +108,7 @@ impl Target {
         Target {
             store: Some(store),
             durable: Some(reopen),
-            workaround: true,
-            unlogged_models: Vec::new(),
         }
-    }
-
-    /// The same target without the workaround of the module docs.
-    #[must_use]
-    pub(crate) fn exact(mut self) -> Target {
-        self.workaround = false;
-        self
     }
 
     /// Whether the store is durable (`Reopen` and `Crash` restart it).
@@ -155,37 +125,6 @@ impl Target {
             Some(store) => store,
             None => panic!("no store: it failed to reopen"),
         }
-    }
-
-    /// The workaround of the module docs: `model` was named for the
-    /// first time by a successful registration of no instances.
-    pub(crate) fn named_by_empty_registration(&mut self, model: &str) {
-        if self.workaround
-            && self.durable.is_some()
-            && !self.unlogged_models.iter().any(|m| m == model)
-        {
-            self.unlogged_models.push(model.to_owned());
-        }
-    }
-
-    /// The workaround of the module docs, after a restart: names
-    /// again the models [`Target::named_by_empty_registration`] noted but
-    /// those with an instance `ever` registered.
-    ///
-    /// # Errors
-    /// A registration failed.
-    pub(crate) fn name_unlogged_models_again(
-        &mut self,
-        ever: &[(String, i64)],
-    ) -> Result<(), String> {
-        self.unlogged_models
-            .retain(|m| !ever.iter().any(|(model, _)| model == m));
-        for m in &self.unlogged_models {
-            self.store()
-                .register_instances(m, [])
-                .map_err(|e| format!("workaround: register_instances({m}, []): {e}"))?;
-        }
-        Ok(())
     }
 
     /// Drops the store (a clean close) and opens it again; the open must
