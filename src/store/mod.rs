@@ -175,7 +175,9 @@ pub struct StoreBuilder {
 
 impl StoreBuilder {
     /// Number of shards: a power of two from 1 to 65536. Default: the
-    /// smallest power of two ≥ 4 × available cores.
+    /// smallest power of two ≥ 4 × available cores, and at least 64 for a
+    /// durable store (a writer holds its shards while it waits for its
+    /// sync; more shards let more writers share one).
     #[must_use]
     pub fn shards(mut self, shards: usize) -> StoreBuilder {
         self.shards = Some(shards);

@@ -52,8 +52,19 @@ impl StoreBuilder {
     /// not verify (the [`OpenFailure`] from `source()` names the file and
     /// byte offset), a file has an unknown format version, or the OS refuses
     /// an operation.
-    pub fn open(self) -> Result<Store> {
+    pub fn open(mut self) -> Result<Store> {
         let started = Instant::now();
+        // A writer at `Immediate` holds its shards through its sync, so
+        // writers that share a shard cannot share a sync: more shards let
+        // more concurrent writers commit together (8 threads of single
+        // creates on 2 cores: 1.2x one thread's rate with 8 shards, 2.5-3.3x
+        // with 64, 3.3-3.5x with 512; a batch locks more shards the more
+        // there are: Eventual bulk load 0.96x the in-memory rate with 8,
+        // about 0.8x with 64).
+        self.shards = Some(
+            self.shards
+                .unwrap_or_else(|| super::default_shards().max(DURABLE_MIN_SHARDS)),
+        );
         let Some(dir) = self.path.clone() else {
             return Err(Error::invalid("path"));
         };
@@ -142,6 +153,9 @@ fn linked(catalog: &Catalog, shard: &Shard, model: ModelKey, inst: i64) -> bool 
             || (a.dst_model == model && !shard.inn.get(a.key, inst).is_empty())
     })
 }
+
+/// The fewest shards a durable store gets by default.
+const DURABLE_MIN_SHARDS: usize = 64;
 
 /// Cuts a torn tail: the whole file when its header is torn.
 fn cut(storage: &dyn Storage, path: &Path, at: usize) -> Result<(), OpenFailure> {
