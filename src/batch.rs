@@ -1,4 +1,4 @@
-//! Batch create (`batch_create_instance_association`, SPEC §3.3): the request
+//! Batch create (`batch_create_instance_association`): the request
 //! and its per-item outcomes.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! The catalog: association kinds and model associations (SPEC §3.1).
+//! The catalog: association kinds and model associations.
 //!
 //! It sits behind one `RwLock` in the store, the first lock in the lock order:
 //! writers of the catalog are rare (definitions), readers clone the

@@ -3,7 +3,7 @@
 //!
 //! The code of a variant and its message template sit side by side in this
 //! file ([`Error::code`] and the `Display` impl), so a reader checks both
-//! against SPEC §2 in one place. Templates are bk-cmdb's own, typos and double
+//! against bk-cmdb's resource file in one place. Templates are bk-cmdb's own, typos and double
 //! spaces included (`the  inst to asst  is not exist`).
 
 use std::fmt;

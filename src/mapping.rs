@@ -1,4 +1,4 @@
-//! The cardinality rules of `1:1`, `1:n` and `n:n` (SPEC §1), as one pure
+//! The cardinality rules of `1:1`, `1:n` and `n:n`, as one pure
 //! function shared by single and batch creates.
 
 use crate::error::{Error, Result};

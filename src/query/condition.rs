@@ -1,4 +1,4 @@
-//! The `condition` of `find_instance_association` (SPEC §3.4): a MongoDB-style
+//! The `condition` of `find_instance_association`: a MongoDB-style
 //! filter over record fields.
 //!
 //! `{"field": value}` is equality; an object whose keys start with `$` holds

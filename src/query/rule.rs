@@ -1,5 +1,5 @@
 //! bk-cmdb's query-builder rules (`search_instance_associations`,
-//! `count_instance_associations`, SPEC §3.4):
+//! `count_instance_associations`):
 //!
 //! ```json
 //! {"condition": "AND", "rules": [

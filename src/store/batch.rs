@@ -1,4 +1,4 @@
-//! Batch create (SPEC §3.3): whole-request checks, then items in order under
+//! Batch create (`batch_create_instance_association`): whole-request checks, then items in order under
 //! one set of shard locks, each seeing the items planned before it.
 
 use std::collections::{HashMap, HashSet};
@@ -25,7 +25,7 @@ enum Plan {
     Failed(Error),
 }
 
-/// What the checks of SPEC §3.3 say of one item, first failure winning.
+/// What the per-item checks say of one item, first failure winning.
 enum Check {
     /// The triple exists in the store, with this id.
     Exists(i64),
@@ -252,7 +252,7 @@ impl Store {
         }
     }
 
-    /// The whole-request checks, in SPEC order; returns the model association.
+    /// The whole-request checks, in bk-cmdb's order; returns the model association.
     fn check_batch(&self, req: &BatchCreate) -> Result<std::sync::Arc<AssocEntry>> {
         for (field, value) in [
             ("bk_obj_asst_id", &req.bk_obj_asst_id),

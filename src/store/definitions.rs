@@ -1,4 +1,4 @@
-//! Association kinds and model associations (SPEC §3.1).
+//! Association kinds and model associations.
 
 use super::Store;
 use super::commit::Held;

@@ -1,4 +1,4 @@
-//! Deleting instance associations by id (SPEC §3.5).
+//! Deleting instance associations by id.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Deleting instances (SPEC §3.5): bk-cmdb's refuse-while-linked rule, and
+//! Deleting instances: bk-cmdb's refuse-while-linked rule, and
 //! removing every association of an instance.
 //!
 //! Both start by locking the shards of the instances *and of all their
@@ -48,7 +48,7 @@ impl Store {
     /// Deletes one instance; `Ok(false)` when it was not registered.
     ///
     /// Refused while any association links it to *another* instance that
-    /// still exists (SPEC §3.5). Its links to itself (A→A) are removed with
+    /// still exists. Its links to itself (A→A) are removed with
     /// it.
     ///
     /// ```

@@ -1,4 +1,4 @@
-//! The instance registry: registering instances (SPEC §3.1).
+//! The instance registry: registering instances.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Reads: by id and `find_instance_association` (SPEC §3.4).
+//! Reads: by id and `find_instance_association`.
 
 use std::sync::Arc;
 

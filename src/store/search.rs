@@ -1,4 +1,4 @@
-//! Query-builder reads (SPEC §3.4): search, count and related.
+//! Query-builder reads: search, count and related.
 
 use super::Store;
 use crate::error::{Error, Result};

@@ -1,4 +1,4 @@
-//! bk-cmdb wire compatibility (SPEC §4): bk-cmdb's JSON request bodies in,
+//! bk-cmdb wire compatibility: bk-cmdb's JSON request bodies in,
 //! bk-cmdb's response envelope out.
 //!
 //! [`dispatch`] serves one API call; [`handle_line`] serves one line of the
@@ -29,7 +29,8 @@ pub use replay::{ReplayStats, replay};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// The APIs [`dispatch`] serves, in SPEC §4 order.
+/// The APIs [`dispatch`] serves: definitions, instances, then instance
+/// associations (writes, reads, deletes).
 pub const APIS: [&str; 16] = [
     "create_association_type",
     "create_object_association",
