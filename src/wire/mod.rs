@@ -30,7 +30,8 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 /// The APIs [`dispatch`] serves: definitions, instances, then instance
-/// associations (writes, reads, deletes).
+/// associations (creates, reads, deletes, then the related and topology
+/// reads).
 pub const APIS: [&str; 16] = [
     "create_association_type",
     "create_object_association",
