@@ -312,6 +312,7 @@ impl PostingMap {
     /// Appends record `id` (already published in the record table, with
     /// `other` as its other endpoint); its id must exceed every id already
     /// in the list.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, assoc: AssocKey, inst: i64, posting: Posting) {
         let at = self.lookup(assoc, inst, hash(inst)).1;
         self.push_at(assoc, inst, at, posting);

@@ -12,7 +12,8 @@
 //!    modulo the thread count) and, for every instance and record, does the
 //!    part that lands in its shards: the registry entry, the source's
 //!    posting, the target's posting, checking that each endpoint is
-//!    registered in its model. Records arrive in ascending id order, so
+//!    registered in its model, that the mapping holds, and (at the end,
+//!    sorting each source's targets) that no triple repeats. Records arrive in ascending id order, so
 //!    every posting list ascends, as the indexes require.
 //!
 //! No lock is contended: the opening thread holds every shard's write lock
@@ -32,6 +33,7 @@ use crate::durable::snapshot::{Resume, Snapshot, SnapshotError};
 use crate::error::OpenFailure;
 use crate::index::{MAX_RECORD_ID, Posting, Shard, StoredRecord, hash};
 use crate::keys::ModelKey;
+use crate::model_association::Mapping;
 use crate::models::ModelEntry;
 
 /// Rows whose table slots are read ahead of the work on them.
@@ -43,6 +45,7 @@ struct Row {
     rec: StoredRecord,
     src_model: ModelKey,
     dst_model: ModelKey,
+    mapping: Mapping,
 }
 
 impl Store {
@@ -109,6 +112,7 @@ impl Store {
                 rec,
                 src_model: entry.src_model,
                 dst_model: entry.dst_model,
+                mapping: entry.mapping,
             });
         }
         s.finish()
@@ -120,7 +124,9 @@ impl Store {
             .collect();
         let shards: Vec<&mut Shard> = all.each_mut().collect();
         if let Some(id) = self.fill_shards(shards, &per_model, &rows) {
-            return Err(origin.corrupt(format!("record {id}: an endpoint is not registered")));
+            return Err(origin.corrupt(format!(
+                "record {id}: an endpoint is not registered, a mapping is broken or a triple repeats"
+            )));
         }
         for (key, inst, name) in &s.names {
             let model = models
@@ -159,8 +165,9 @@ impl Store {
     }
 
     /// Registers the instances and adds every record's postings, one thread
-    /// per core over disjoint shards. Returns the id of a record with an
-    /// unregistered endpoint, if any.
+    /// per core over disjoint shards. Returns the id of a record that no
+    /// create could have made (an unregistered endpoint, a broken mapping,
+    /// a repeated triple), if any.
     fn fill_shards(
         &self,
         shards: Vec<&mut Shard>,
@@ -202,7 +209,7 @@ impl Store {
                 }
             }
         }
-        let mut unregistered = None;
+        let mut bad = None;
         // In chunks: first read the table slots every row of the chunk
         // will probe (plain loads, no branch on what they read, so the
         // processor keeps many cache misses in flight), then do the work,
@@ -223,34 +230,55 @@ impl Store {
             std::hint::black_box(read);
             for row in chunk {
                 let StoredRecord { assoc, src, dst } = row.rec;
+                // A 1:1 source, or a 1:1 / 1:n target, must not have a
+                // record yet.
+                let (one_source, one_target) = match row.mapping {
+                    Mapping::OneToOne => (true, true),
+                    Mapping::OneToMany => (false, true),
+                    Mapping::ManyToMany => (false, false),
+                };
                 if let Some(shard) = mine[self.shard_index(src)].as_deref_mut() {
-                    if !shard.has_instance(row.src_model, src) {
-                        unregistered.get_or_insert(row.id);
+                    let (list, at) = shard.out.lookup(assoc, src, hash(src));
+                    let taken = one_source && !list.is_empty();
+                    if taken || !shard.has_instance(row.src_model, src) {
+                        bad.get_or_insert(row.id);
                     }
-                    shard.out.push(
-                        assoc,
-                        src,
-                        Posting {
-                            other: dst,
-                            id: row.id,
-                        },
-                    );
+                    let posting = Posting {
+                        other: dst,
+                        id: row.id,
+                    };
+                    shard.out.push_at(assoc, src, at, posting);
                 }
                 if let Some(shard) = mine[self.shard_index(dst)].as_deref_mut() {
-                    if !shard.has_instance(row.dst_model, dst) {
-                        unregistered.get_or_insert(row.id);
+                    let (list, at) = shard.inn.lookup(assoc, dst, hash(dst));
+                    let taken = one_target && !list.is_empty();
+                    if taken || !shard.has_instance(row.dst_model, dst) {
+                        bad.get_or_insert(row.id);
                     }
-                    shard.inn.push(
-                        assoc,
-                        dst,
-                        Posting {
-                            other: src,
-                            id: row.id,
-                        },
-                    );
+                    let posting = Posting {
+                        other: src,
+                        id: row.id,
+                    };
+                    shard.inn.push_at(assoc, dst, at, posting);
                 }
             }
         }
-        unregistered
+        // No (model association, source, target) twice: within each
+        // source's list, no target twice.
+        let mut others = Vec::new();
+        for shard in mine.iter().flatten() {
+            for (_, _, list) in shard.out.iter() {
+                if list.len() < 2 {
+                    continue;
+                }
+                others.clear();
+                others.extend(list.iter().map(|p| (p.other, p.id)));
+                others.sort_unstable();
+                if let Some(w) = others.windows(2).find(|w| w[0].0 == w[1].0) {
+                    bad = Some(bad.map_or(w[1].1, |b: i64| b.min(w[1].1)));
+                }
+            }
+        }
+        bad
     }
 }
