@@ -97,7 +97,7 @@ impl Store {
                 .get(key as usize)
                 .filter(|a| !a.is_deleted())
                 .ok_or_else(|| origin.corrupt(format!("record {id}: no such model association")))?;
-            if id > MAX_RECORD_ID || src <= 0 || dst <= 0 {
+            if id > MAX_RECORD_ID || id > s.resume.last_id || src <= 0 || dst <= 0 {
                 return Err(origin.corrupt(format!("record {id} out of range")));
             }
             let rec = StoredRecord {
