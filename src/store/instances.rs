@@ -35,42 +35,37 @@ impl Store {
         self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
         let name = bk_inst_name.map(Box::from);
-        if let Some(id) = bk_inst_id {
-            check_inst_id(id)?;
-            let mut set = self.write_insts([id]);
-            if set.get(self.shard_index(id)).has_instance(model.key, id) {
-                return Err(Error::duplicated("bk_inst_id"));
+        // Committing observes the id for `max + 1` only then: a refused call
+        // must not move it. An auto id racing an explicit one finds it taken
+        // and draws again.
+        let (id, mut set) = match bk_inst_id {
+            Some(id) => {
+                check_inst_id(id)?;
+                let set = self.write_insts([id]);
+                if set.get(self.shard_index(id)).has_instance(model.key, id) {
+                    return Err(Error::duplicated("bk_inst_id"));
+                }
+                (id, set)
             }
-            // Committing observes `id` for `max + 1` only now: a refused call
-            // must not move it. An auto id racing this one finds `id` taken
-            // and draws again.
-            let effect = Effect::Register {
-                model,
-                inst: id,
-                name,
-            };
-            self.commit(Held::shards(&mut set), &[effect])?;
-            drop(set);
-            self.after_write();
-            return Ok(id);
-        }
-        loop {
-            let id = model
-                .reserve_next()
-                .ok_or_else(|| Error::invalid("bk_inst_id"))?;
-            let mut set = self.write_insts([id]);
-            if !set.get(self.shard_index(id)).has_instance(model.key, id) {
-                let effect = Effect::Register {
-                    model,
-                    inst: id,
-                    name,
-                };
-                self.commit(Held::shards(&mut set), &[effect])?;
-                drop(set);
-                self.after_write();
-                return Ok(id);
-            }
-        }
+            None => loop {
+                let id = model
+                    .reserve_next()
+                    .ok_or_else(|| Error::invalid("bk_inst_id"))?;
+                let set = self.write_insts([id]);
+                if !set.get(self.shard_index(id)).has_instance(model.key, id) {
+                    break (id, set);
+                }
+            },
+        };
+        let effect = Effect::Register {
+            model,
+            inst: id,
+            name,
+        };
+        self.commit(Held::shards(&mut set), &[effect])?;
+        drop(set);
+        self.after_write();
+        Ok(id)
     }
 
     /// Registers many instances of one model, all or none, and returns how
