@@ -2,12 +2,12 @@
 //! [`assocstore::wire::replay`], or durable with one flush per line.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use assocstore::Store;
-use assocstore::wire::{handle_line, replay};
+use assocstore::wire::{replay, replay_line_by_line};
 
 use super::{Replay, open_failed};
 
@@ -97,27 +97,8 @@ pub(crate) fn serve_flushing(
     input: impl Read,
     output: impl Write,
 ) -> io::Result<u64> {
-    let mut input = BufReader::with_capacity(1 << 16, input);
-    let mut output = BufWriter::with_capacity(1 << 12, output);
-    let mut line = Vec::new();
-    let mut lines = 0;
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        let request = line.strip_suffix(b"\n").unwrap_or(&line);
-        let request = request.strip_suffix(b"\r").unwrap_or(request);
-        let mut answer = handle_line(store, request);
-        answer.push('\n');
-        output.write_all(answer.as_bytes())?;
-        output.flush()?;
-        lines += 1;
-        if line.capacity() > 1 << 20 && line.len() < 1 << 16 {
-            line.shrink_to(1 << 16);
-        }
-    }
-    Ok(lines)
+    let output = BufWriter::with_capacity(1 << 12, output);
+    replay_line_by_line(store, input, output).map(|stats| stats.lines)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ mod writes;
 use serde_json::Value;
 
 pub use envelope::Envelope;
-pub use replay::{ReplayStats, replay};
+pub use replay::{ReplayStats, replay, replay_line_by_line};
 
 use crate::error::{Error, Result};
 use crate::store::Store;

@@ -33,7 +33,42 @@ pub struct ReplayStats {
 /// # Errors
 /// Only I/O errors of `input` or `output`; bad requests become error
 /// envelopes.
-pub fn replay(store: &Store, input: impl Read, mut output: impl Write) -> io::Result<ReplayStats> {
+pub fn replay(store: &Store, input: impl Read, output: impl Write) -> io::Result<ReplayStats> {
+    run(store, input, output, false)
+}
+
+/// [`replay()`] for a durable store: each envelope line (with its newline,
+/// in one `write`) is flushed before the next request is read, so a reader
+/// that has seen a success line may rely on its change being durable at
+/// the store's level (the store call returns only then).
+///
+/// ```
+/// use assocstore::{Store, wire::replay_line_by_line};
+/// let input = b"{\"api\": \"create_inst\", \"body\": {\"bk_obj_id\": \"host\"}}\n";
+/// let mut output = Vec::new();
+/// let stats = replay_line_by_line(&Store::new(), &input[..], &mut output)?;
+/// assert_eq!(stats.lines, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// Only I/O errors of `input` or `output`.
+pub fn replay_line_by_line(
+    store: &Store,
+    input: impl Read,
+    output: impl Write,
+) -> io::Result<ReplayStats> {
+    run(store, input, output, true)
+}
+
+/// The line loop of both: flushes after every line when `each_line`, else
+/// whenever the input has nothing more buffered.
+fn run(
+    store: &Store,
+    input: impl Read,
+    mut output: impl Write,
+    each_line: bool,
+) -> io::Result<ReplayStats> {
     let mut input = BufReader::with_capacity(1 << 16, input);
     let mut stats = ReplayStats::default();
     let mut line = Vec::new();
@@ -47,9 +82,10 @@ pub fn replay(store: &Store, input: impl Read, mut output: impl Write) -> io::Re
         let envelope = line_envelope(store, request);
         stats.lines += 1;
         stats.failures += u64::from(!envelope.result);
-        output.write_all(envelope.to_line().as_bytes())?;
-        output.write_all(b"\n")?;
-        if input.buffer().is_empty() {
+        let mut answer = envelope.to_line();
+        answer.push('\n');
+        output.write_all(answer.as_bytes())?;
+        if each_line || input.buffer().is_empty() {
             output.flush()?;
         }
         if line.capacity() > 1 << 20 && line.len() < 1 << 16 {
