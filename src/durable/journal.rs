@@ -33,6 +33,21 @@
 //! same facts, never the leader (which needs no store lock): the wait
 //! always ends.
 //!
+//! # Gathering a group
+//!
+//! A leader that synced at once would cover only the records appended
+//! while the previous sync ran: with many writers they split into two
+//! cohorts taking turns, half of them in each sync. So the leader first
+//! *gathers*: while some write call in progress (counted by [`Gather`]
+//! from the store's writable check to the call's end) has neither reached
+//! `sync_to` nor is blocked on a shard lock (which only a waiting writer
+//! can hold long), it yields the processor, for at most the duration of
+//! the previous sync. A lone writer never waits (it is the only call in
+//! progress), and the wait is bounded, so a writer that stalls elsewhere
+//! costs the group at most one sync's time, never progress. The counts are
+//! hints read without a lock: a wrong read only makes a group smaller or
+//! the wait longer, both within that bound.
+//!
 //! A segment is switched (at a checkpoint) under the journal mutex after
 //! syncing the old one, so a record is durable once either the leader's
 //! sync or the switch covered it.
@@ -40,6 +55,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -188,6 +205,48 @@ struct SyncState {
     synced: u64,
     /// A leader is syncing now.
     syncing: bool,
+    /// How long the last sync took: the most a leader gathers.
+    last_sync: Duration,
+}
+
+/// The most a leader gathers, whatever the last sync took.
+const MAX_GATHER: Duration = Duration::from_millis(2);
+
+/// Counts of the write calls in progress, which a group commit's leader
+/// reads to decide whether more records are coming (see "Gathering a
+/// group" above).
+#[derive(Debug, Default)]
+pub(crate) struct Gather {
+    /// Write calls between the store's writable check and their end.
+    writers: AtomicUsize,
+    /// Of those, how many wait for a shard lock another writer holds.
+    blocked: AtomicUsize,
+    /// The lsn of the last record appended.
+    appended: AtomicU64,
+}
+
+impl Gather {
+    /// Counts a write call in progress until the returned guard drops.
+    pub(crate) fn writer(&self) -> Counted<'_> {
+        self.writers.fetch_add(1, Ordering::Relaxed);
+        Counted(&self.writers)
+    }
+
+    /// Counts a writer as blocked on a lock until the returned guard drops.
+    pub(crate) fn blocked(&self) -> Counted<'_> {
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        Counted(&self.blocked)
+    }
+}
+
+/// One count in a [`Gather`], taken back on drop.
+#[derive(Debug)]
+pub(crate) struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The journal of a durable store.
@@ -197,6 +256,7 @@ pub(crate) struct Journal {
     active: Mutex<Active>,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    gather: Gather,
 }
 
 impl std::fmt::Debug for Journal {
@@ -229,8 +289,13 @@ impl Journal {
             sync: Mutex::new(SyncState {
                 synced: next_lsn - 1,
                 syncing: false,
+                last_sync: Duration::ZERO,
             }),
             synced: Condvar::new(),
+            gather: Gather {
+                appended: AtomicU64::new(next_lsn - 1),
+                ..Gather::default()
+            },
         })
     }
 
@@ -247,6 +312,7 @@ impl Journal {
         seal(frame, lsn);
         active.file.append(frame)?;
         active.next_lsn += 1;
+        self.gather.appended.store(lsn, Ordering::Relaxed);
         active.since_checkpoint += frame.len() as u64;
         Ok((lsn, active.since_checkpoint))
     }
@@ -258,29 +324,59 @@ impl Journal {
     /// The OS error of the sync.
     pub(crate) fn sync_to(&self, lsn: u64) -> io::Result<()> {
         let mut state = self.sync.lock();
+        self.sync_locked(&mut state, lsn)
+    }
+
+    fn sync_locked(
+        &self,
+        state: &mut parking_lot::MutexGuard<'_, SyncState>,
+        lsn: u64,
+    ) -> io::Result<()> {
         loop {
             if state.synced >= lsn {
                 return Ok(());
             }
             if state.syncing {
-                self.synced.wait(&mut state);
+                self.synced.wait(state);
                 continue;
             }
             state.syncing = true;
-            drop(state);
-            let (file, upto) = {
-                let active = self.active.lock();
-                (Arc::clone(&active.file), active.next_lsn - 1)
-            };
-            let result = file.sync();
-            state = self.sync.lock();
+            let deadline = Instant::now() + state.last_sync.min(MAX_GATHER);
+            while self.more_coming(state.synced) && Instant::now() < deadline {
+                parking_lot::MutexGuard::unlocked(state, std::thread::yield_now);
+            }
+            let (result, upto, took) = parking_lot::MutexGuard::unlocked(state, || {
+                let (file, upto) = {
+                    let active = self.active.lock();
+                    (Arc::clone(&active.file), active.next_lsn - 1)
+                };
+                let started = Instant::now();
+                (file.sync(), upto, started.elapsed())
+            });
             state.syncing = false;
+            state.last_sync = took;
             if result.is_ok() {
                 state.synced = state.synced.max(upto);
             }
             self.synced.notify_all();
             result?;
         }
+    }
+
+    /// Whether a write call in progress may still append before the next
+    /// sync: one whose record is not among those appended since `synced`
+    /// and that is not blocked on a lock.
+    fn more_coming(&self, synced: u64) -> bool {
+        let appended = self.gather.appended.load(Ordering::Relaxed);
+        let unsynced = usize::try_from(appended.saturating_sub(synced)).unwrap_or(usize::MAX);
+        let writers = self.gather.writers.load(Ordering::Relaxed);
+        let blocked = self.gather.blocked.load(Ordering::Relaxed);
+        unsynced.saturating_add(blocked) < writers
+    }
+
+    /// The counts of write calls in progress.
+    pub(crate) fn gather(&self) -> &Gather {
+        &self.gather
     }
 
     /// Syncs everything appended so far.

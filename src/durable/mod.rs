@@ -189,6 +189,22 @@ impl Durable {
         })
     }
 
+    /// Refuses once the store has turned read-only; otherwise counts a write
+    /// call in progress (at `Immediate`, for group commit's gathering) until
+    /// the returned guard drops.
+    ///
+    /// # Errors
+    /// 1199061 after an I/O failure.
+    pub(crate) fn begin_write(&self) -> Result<Option<journal::Counted<'_>>> {
+        self.check_writable()?;
+        Ok((self.level == Durability::Immediate).then(|| self.journal.gather().writer()))
+    }
+
+    /// The write-call counts group commit reads, at `Immediate`.
+    pub(crate) fn gather(&self) -> Option<&journal::Gather> {
+        (self.level == Durability::Immediate).then(|| self.journal.gather())
+    }
+
     /// Turns the store read-only after `err`, and returns the error the
     /// failing call reports.
     pub(crate) fn fail(&self, err: &std::io::Error) -> Error {

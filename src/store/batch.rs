@@ -110,7 +110,7 @@ impl Store {
     /// mapping → 1101052 / 1101061. A durable store that cannot write its
     /// journal → 1199061, and nothing is inserted.
     pub fn batch_create_instance_associations(&self, req: &BatchCreate) -> Result<BatchOutcome> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let assoc = self.check_batch(req)?;
         let insts = req.details.iter().flat_map(|&(s, d)| [s, d]);
         let mut set = self.write_insts(insts);

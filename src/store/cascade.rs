@@ -63,7 +63,7 @@ impl Store {
         bk_obj_id: &str,
         bk_inst_id: i64,
     ) -> Result<CascadeOutcome> {
-        self.writable()?;
+        let _writing = self.writable()?;
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }

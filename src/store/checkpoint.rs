@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use super::Store;
 use super::locks::ReadSet;
 use crate::catalog::Catalog;
-use crate::durable::journal::parse_segment_name;
+use crate::durable::journal::{Counted, parse_segment_name};
 use crate::durable::record::AssocRow;
 use crate::durable::snapshot::{
     ModelRow, Resume, SnapshotWriter, parse_snapshot_name, snapshot_name,
@@ -178,11 +178,12 @@ impl Store {
         self.durable.as_ref().is_some_and(Durable::is_failed)
     }
 
-    /// Refuses writes once the store is read-only.
-    pub(super) fn writable(&self) -> Result<()> {
+    /// Refuses writes once the store is read-only; the guard counts the
+    /// write call in progress for group commit until the call ends.
+    pub(super) fn writable(&self) -> Result<Option<Counted<'_>>> {
         match &self.durable {
-            Some(d) => d.check_writable(),
-            None => Ok(()),
+            Some(d) => d.begin_write(),
+            None => Ok(None),
         }
     }
 

@@ -72,7 +72,7 @@ impl Store {
         bk_inst_id: i64,
         bk_asst_inst_id: i64,
     ) -> Result<i64> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let (src, dst) = (bk_inst_id, bk_asst_inst_id);
         let assoc = self.assoc_for_create(bk_obj_asst_id)?;
         let mut set = self.write_insts([src, dst]);

@@ -24,7 +24,7 @@ impl Store {
     /// 1199014 `duplicated instances exist, fields [<bk_asst_id>] duplicated`
     /// when the kind exists; 1199010 `'bk_asst_id' unassigned` when it is empty.
     pub fn create_association_kind(&self, kind: AssociationKind) -> Result<i64> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let mut catalog = self.catalog.write();
         let kind = catalog.check_kind(kind)?;
         let id = kind.id;
@@ -57,7 +57,7 @@ impl Store {
     /// `bk_obj_asst_id` → 1199010; `bk_obj_asst_id` taken → 1199014; unknown
     /// kind → 1101072.
     pub fn create_model_association(&self, new: &NewModelAssociation) -> Result<i64> {
-        self.writable()?;
+        let _writing = self.writable()?;
         if new.bk_asst_id == MAINLINE {
             return Err(Error::MainlineNotAllowed);
         }
@@ -106,7 +106,7 @@ impl Store {
     /// # Errors
     /// 1101043 while any instance association uses it.
     pub fn delete_model_association(&self, id: i64) -> Result<()> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let mut catalog = self.catalog.write();
         let Some(entry) = catalog.by_id(id) else {
             return Ok(());

@@ -26,7 +26,7 @@ impl Store {
     /// 1199010 `'bk_obj_id' unassigned` for an empty model; 1199061 when a
     /// durable store cannot write its journal.
     pub fn delete_instance_association(&self, bk_obj_id: &str, id: i64) -> Result<bool> {
-        self.writable()?;
+        let _writing = self.writable()?;
         if bk_obj_id.is_empty() {
             return Err(Error::unassigned("bk_obj_id"));
         }
@@ -49,7 +49,7 @@ impl Store {
     /// → 1199010 `'bk_obj_id' unassigned`; 1199061 when a durable store
     /// cannot write its journal.
     pub fn delete_instance_associations(&self, bk_obj_id: &str, ids: &[i64]) -> Result<usize> {
-        self.writable()?;
+        let _writing = self.writable()?;
         if ids.is_empty() {
             return Err(Error::InvalidInput);
         }

@@ -90,7 +90,7 @@ impl Store {
         bk_obj_name: &str,
         bk_obj_icon: &str,
     ) -> Result<()> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
         // The catalog lock orders this change against a checkpoint's cut.
         let mut catalog = self.catalog.write();

@@ -83,7 +83,7 @@ impl Store {
         bk_obj_id: &str,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<usize> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let Some(model) = self.model_to_clear(bk_obj_id)? else {
             return Ok(0);
         };
@@ -142,7 +142,7 @@ impl Store {
         bk_obj_id: &str,
         bk_inst_id: i64,
     ) -> Result<Vec<InstanceAssociation>> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let Some(model) = self.model_to_clear(bk_obj_id)? else {
             return Ok(Vec::new());
         };

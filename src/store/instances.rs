@@ -32,7 +32,7 @@ impl Store {
         bk_inst_id: Option<i64>,
         bk_inst_name: Option<&str>,
     ) -> Result<i64> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
         let name = bk_inst_name.map(Box::from);
         // Committing observes the id for `max + 1` only then: a refused call
@@ -87,7 +87,7 @@ impl Store {
         bk_obj_id: &str,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<usize> {
-        self.writable()?;
+        let _writing = self.writable()?;
         let model = self.model_for_write(bk_obj_id)?;
         let mut ids: Vec<i64> = ids.into_iter().collect();
         ids.iter().try_for_each(|&id| check_inst_id(id))?;

@@ -3,6 +3,7 @@
 use smallvec::SmallVec;
 
 use super::Store;
+use crate::durable::journal::Gather;
 use crate::index::Shard;
 use crate::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -79,11 +80,25 @@ impl ReadSet<'_> {
 impl Store {
     /// Write-locks the given shards in ascending order.
     pub(super) fn write_shards(&self, indexes: impl IntoIterator<Item = usize>) -> WriteSet<'_> {
+        let gather = self.durable.as_ref().and_then(|d| d.gather());
         let guards = sorted(indexes.into_iter().collect())
             .into_iter()
-            .map(|i| (i, self.shards[i].write()))
+            .map(|i| (i, self.write_shard(i, gather)))
             .collect();
         WriteSet { guards }
+    }
+
+    /// Write-locks shard `i`; a writer that has to wait counts as blocked
+    /// for group commit's gathering (`src/durable/journal.rs`).
+    fn write_shard(&self, i: usize, gather: Option<&Gather>) -> RwLockWriteGuard<'_, Shard> {
+        let shard = &self.shards[i];
+        match gather {
+            None => shard.write(),
+            Some(gather) => shard.try_write().unwrap_or_else(|| {
+                let _blocked = gather.blocked();
+                shard.write()
+            }),
+        }
     }
 
     /// Write-locks the shards owning the given instance ids.
