@@ -116,6 +116,11 @@ pub enum Error {
         /// The OS error, or why the store is read-only.
         message: String,
     },
+    /// 1103007 `the event cursor does not exist or has expired` (bk-cmdb's
+    /// `CCErrEventChainNodeNotExist`): a change-feed cursor older than the
+    /// oldest retained event, beyond the newest, or issued by another store.
+    /// Clients answer it by watching again from now.
+    CursorExpired,
 }
 
 /// Why a durable store did not open ([`Error::OpenFailed`]).
@@ -207,6 +212,7 @@ impl Error {
             Error::MainlineNotAllowed => 1_101_082,
             Error::OpenFailed { .. } => 1_199_031,
             Error::CommitFailed { .. } => 1_199_061,
+            Error::CursorExpired => 1_103_007,
         }
     }
 
@@ -286,6 +292,7 @@ impl fmt::Display for Error {
             Error::CommitFailed { message } => {
                 write!(f, "commit transcation failed, error:{message}")
             }
+            Error::CursorExpired => f.write_str("the event cursor does not exist or has expired"),
         }
     }
 }

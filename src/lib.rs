@@ -84,6 +84,7 @@ mod catalog;
 mod durable;
 mod effect;
 mod error;
+pub mod feed;
 mod graph;
 mod index;
 mod keys;
@@ -106,6 +107,7 @@ pub mod storage {
 pub use batch::{BatchCreate, BatchOutcome, ItemOutcome};
 pub use durable::{DEFAULT_CHECKPOINT_BYTES, Durability, OpenReport};
 pub use error::{Error, OpenFailure, Result};
+pub use feed::{Change, Cursor, Event, EventType, Since, WatchFilter, Watched};
 pub use graph::{EdgeFilter, Neighbour, Reached, TopologyGroup, TopologyNode, Towards, Traversal};
 pub use kind::{AssociationKind, Direction};
 pub use model_association::{Mapping, ModelAssociation, NewModelAssociation, OnDelete};

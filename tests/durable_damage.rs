@@ -623,9 +623,9 @@ fn a_cut_inside_the_last_record_is_a_torn_tail() {
 
 /// `bytes` with its format version (u32 LE at 8) set to 2 and its header
 /// CRC (over `0..crc_at`, stored at `crc_at`) recomputed.
-fn with_version_2(bytes: &[u8], crc_at: usize) -> Vec<u8> {
+fn with_version_99(bytes: &[u8], crc_at: usize) -> Vec<u8> {
     let mut out = bytes.to_vec();
-    out[8..12].copy_from_slice(&2u32.to_le_bytes());
+    out[8..12].copy_from_slice(&99u32.to_le_bytes());
     let crc = crc32(&out[..crc_at]);
     out[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
     out
@@ -640,7 +640,7 @@ fn an_unknown_format_version_refuses() {
         (build(&reference, Some(CHECKPOINT_AT)), SNAPSHOT_2, 28),
     ] {
         let mut files = image.files.clone();
-        files.insert(name.to_owned(), with_version_2(&files[name], crc_at));
+        files.insert(name.to_owned(), with_version_99(&files[name], crc_at));
         let disk = SimulatedDisk::new();
         for (n, bytes) in &files {
             disk.put_file(&Path::new(DIR).join(n), bytes);
@@ -651,7 +651,7 @@ fn an_unknown_format_version_refuses() {
             cause,
             OpenFailure::UnsupportedVersion {
                 file: Path::new(DIR).join(name),
-                version: 2
+                version: 99
             }
         );
         assert!(disk.files(Path::new(DIR)) == files, "nothing changed");

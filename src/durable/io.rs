@@ -91,6 +91,21 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// # Errors
     /// `WouldBlock` when held elsewhere, or the OS error.
     fn lock(&self, dir: &Path) -> io::Result<Box<dyn std::any::Any + Send + Sync>>;
+
+    /// The time a commit is stamped with, in milliseconds since the Unix
+    /// epoch (the change feed's commit times). Default: the system clock;
+    /// the simulated disk answers a fixed time so its images are the same
+    /// run after run.
+    fn now_ms(&self) -> u64 {
+        crate::feed::now_ms()
+    }
+
+    /// The identity a new store in this storage takes for its change-feed
+    /// cursors. Default: random; the simulated disk answers a fixed one
+    /// (its images stay the same run after run).
+    fn new_store_id(&self) -> u32 {
+        crate::feed::new_store_id()
+    }
 }
 
 /// The real file system, through `std::fs`.
@@ -382,6 +397,15 @@ impl StorageFile for SimFile {
 }
 
 impl Storage for SimulatedDisk {
+    fn now_ms(&self) -> u64 {
+        // 2026-01-01T00:00:00Z.
+        1_767_225_600_000
+    }
+
+    fn new_store_id(&self) -> u32 {
+        0x5eed_0001
+    }
+
     fn create_dir_all(&self, _dir: &Path) -> io::Result<()> {
         Ok(())
     }

@@ -4,7 +4,8 @@
 //! # Format
 //!
 //! A segment `journal-<seq>.wal` starts with a 32-byte header: the magic
-//! `ASJOURNL`, the format version (u32 LE), 4 zero bytes, the segment's
+//! `ASJOURNL`, the format version (u32 LE), the store's identity in its
+//! change-feed cursors (u32 LE), the segment's
 //! sequence number (u64 LE), a CRC-32 of the 24 bytes before it, 4 zero
 //! bytes. Records follow back to back, each framed as
 //!
@@ -14,7 +15,9 @@
 //!
 //! where `crc` is the CRC-32 (IEEE) of the `lsn` bytes and the payload, and
 //! `lsn` numbers records 1, 2, 3 … across segments with no gap. The payload
-//! is the call's effects (`src/durable/record.rs`).
+//! is the commit time and the change-feed position of the call's first
+//! event ([`STAMP`], 16 bytes), then the call's effects
+//! (`src/durable/record.rs`).
 //!
 //! # Ordering and group commit
 //!
@@ -67,7 +70,10 @@ pub(crate) const SEGMENT_HEADER: usize = 32;
 /// Bytes in a record frame before its payload.
 pub(crate) const FRAME_HEADER: usize = 16;
 /// The journal format this build writes and reads.
-pub(crate) const JOURNAL_VERSION: u32 = 1;
+pub(crate) const JOURNAL_VERSION: u32 = 2;
+/// Bytes at the start of every payload: the commit time (unix ms, u64 LE)
+/// and the change-feed position of the record's first event (u64 LE).
+pub(crate) const STAMP: usize = 16;
 const MAGIC: &[u8; 8] = b"ASJOURNL";
 /// The largest payload a frame may announce (a damaged length above it is
 /// never believed).
@@ -87,10 +93,11 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
 }
 
 /// A segment header for `seq`.
-pub(crate) fn segment_header(seq: u64) -> [u8; SEGMENT_HEADER] {
+pub(crate) fn segment_header(seq: u64, store_id: u32) -> [u8; SEGMENT_HEADER] {
     let mut h = [0u8; SEGMENT_HEADER];
     h[..8].copy_from_slice(MAGIC);
     h[8..12].copy_from_slice(&JOURNAL_VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&store_id.to_le_bytes());
     h[16..24].copy_from_slice(&seq.to_le_bytes());
     let crc = crc32fast::hash(&h[..24]);
     h[24..28].copy_from_slice(&crc.to_le_bytes());
@@ -99,8 +106,9 @@ pub(crate) fn segment_header(seq: u64) -> [u8; SEGMENT_HEADER] {
 
 /// What a segment header says, if it verifies.
 pub(crate) enum Header {
-    /// Valid, this version, this sequence number.
-    Valid(u64),
+    /// Valid, this version: the sequence number and the store's identity
+    /// in its change-feed cursors.
+    Valid(u64, u32),
     /// Valid but written by another format version.
     Version(u32),
     /// Short, wrong magic or checksum.
@@ -116,7 +124,7 @@ pub(crate) fn read_header(bytes: &[u8]) -> Header {
         return Header::Bad;
     }
     match u32_at(h, 8) {
-        JOURNAL_VERSION => Header::Valid(u64_at(h, 16)),
+        JOURNAL_VERSION => Header::Valid(u64_at(h, 16), u32_at(h, 12)),
         v => Header::Version(v),
     }
 }
@@ -253,6 +261,8 @@ impl Drop for Counted<'_> {
 pub(crate) struct Journal {
     storage: Arc<dyn Storage>,
     dir: PathBuf,
+    /// The store's identity, written in every segment header.
+    store_id: u32,
     active: Mutex<Active>,
     sync: Mutex<SyncState>,
     synced: Condvar,
@@ -275,11 +285,13 @@ impl Journal {
         dir: &Path,
         seq: u64,
         next_lsn: u64,
+        store_id: u32,
     ) -> io::Result<Journal> {
-        let file = new_segment(&*storage, dir, seq)?;
+        let file = new_segment(&*storage, dir, seq, store_id)?;
         Ok(Journal {
             storage,
             dir: dir.to_path_buf(),
+            store_id,
             active: Mutex::new(Active {
                 file,
                 seq,
@@ -301,13 +313,20 @@ impl Journal {
 
     /// Appends one record whose payload follows [`FRAME_HEADER`] reserved
     /// bytes in `frame`, and returns its lsn and the bytes appended since
-    /// the last checkpoint.
+    /// the last checkpoint. `in_order` runs first, under the journal's
+    /// mutex, so whatever it numbers (the change feed's positions) follows
+    /// the records' order; it may fill the payload's [`STAMP`] bytes.
     ///
     /// # Errors
     /// The OS error of the write; part of the frame may be in the file (a
-    /// torn tail that recovery cuts).
-    pub(crate) fn append(&self, frame: &mut [u8]) -> io::Result<(u64, u64)> {
+    /// torn tail that recovery cuts). `in_order` has run even then.
+    pub(crate) fn append(
+        &self,
+        frame: &mut [u8],
+        in_order: impl FnOnce(&mut [u8]),
+    ) -> io::Result<(u64, u64)> {
         let mut active = self.active.lock();
+        in_order(&mut frame[FRAME_HEADER..]);
         let lsn = active.next_lsn;
         seal(frame, lsn);
         active.file.append(frame)?;
@@ -397,7 +416,7 @@ impl Journal {
         let mut active = self.active.lock();
         active.file.sync()?;
         let seq = active.seq + 1;
-        let file = new_segment(&*self.storage, &self.dir, seq)?;
+        let file = new_segment(&*self.storage, &self.dir, seq, self.store_id)?;
         active.file = file;
         active.seq = seq;
         active.since_checkpoint = 0;
@@ -416,9 +435,14 @@ impl Journal {
     }
 }
 
-fn new_segment(storage: &dyn Storage, dir: &Path, seq: u64) -> io::Result<Arc<dyn StorageFile>> {
+fn new_segment(
+    storage: &dyn Storage,
+    dir: &Path,
+    seq: u64,
+    store_id: u32,
+) -> io::Result<Arc<dyn StorageFile>> {
     let file = storage.create(&dir.join(segment_name(seq)))?;
-    file.append(&segment_header(seq))?;
+    file.append(&segment_header(seq, store_id))?;
     file.sync()?;
     storage.sync_dir(dir)?;
     Ok(Arc::from(file))

@@ -47,9 +47,10 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use self::io::Storage;
-use self::journal::{FRAME_HEADER, Journal};
+use self::journal::{FRAME_HEADER, Journal, STAMP};
 use crate::effect::Effect;
 use crate::error::{Error, Result};
+use crate::feed::Feed;
 
 /// When a write to a durable store counts as done.
 ///
@@ -220,24 +221,44 @@ impl Durable {
     }
 
     /// Appends one call's effects as one journal record and, at
-    /// `Immediate`, waits until it is synced.
+    /// `Immediate`, waits until it is synced. The change-feed positions of
+    /// its events are reserved in journal order (see `src/feed/mod.rs`);
+    /// returns the first and the commit time, for the commit to publish at.
+    /// A call that fails after reserving publishes its positions as void.
     ///
     /// # Errors
     /// 1199061 when read-only, or when the write or sync fails.
-    pub(crate) fn log(&self, effects: &[Effect]) -> Result<()> {
+    pub(crate) fn log(&self, effects: &[Effect], feed: &Feed) -> Result<(u64, u64)> {
         self.check_writable()?;
         let mut w = codec::Writer {
-            buf: vec![0; FRAME_HEADER],
+            buf: vec![0; FRAME_HEADER + STAMP],
         };
         record::encode(effects, &mut w);
-        let (lsn, since) = self.journal.append(&mut w.buf).map_err(|e| self.fail(&e))?;
-        if self.level == Durability::Immediate {
-            self.journal.sync_to(lsn).map_err(|e| self.fail(&e))?;
+        let mut at = (0, 0);
+        let now = self.storage.now_ms();
+        let appended = self.journal.append(&mut w.buf, |payload| {
+            at = feed.reserve(effects.len(), now);
+            payload[..8].copy_from_slice(&at.1.to_le_bytes());
+            payload[8..STAMP].copy_from_slice(&at.0.to_le_bytes());
+        });
+        let synced = appended.and_then(|(lsn, since)| {
+            if self.level == Durability::Immediate {
+                self.journal.sync_to(lsn)?;
+            }
+            Ok(since)
+        });
+        match synced {
+            Ok(since) => {
+                if since >= self.checkpoint_bytes {
+                    self.checkpoint_due.store(true, Ordering::Release);
+                }
+                Ok(at)
+            }
+            Err(e) => {
+                feed.publish(Some(at), None, effects.len());
+                Err(self.fail(&e))
+            }
         }
-        if since >= self.checkpoint_bytes {
-            self.checkpoint_due.store(true, Ordering::Release);
-        }
-        Ok(())
     }
 
     /// Takes the "checkpoint due" flag.

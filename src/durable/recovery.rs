@@ -180,8 +180,8 @@ pub(crate) fn scan(seg: &Loaded, last: bool, first_lsn: u64) -> Result<Scanned<'
         valid_frame_after(bytes, at, lsn..=lsn.saturating_add(most))
     };
     match read_header(bytes) {
-        Header::Valid(seq) if seq == seg.seq => {}
-        Header::Valid(seq) => {
+        Header::Valid(seq, _) if seq == seg.seq => {}
+        Header::Valid(seq, _) => {
             return Err(corrupt(
                 path,
                 16,

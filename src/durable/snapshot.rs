@@ -33,7 +33,7 @@ use crate::kind::AssociationKind;
 
 const MAGIC: &[u8; 8] = b"ASSNAPSH";
 /// The snapshot format this build writes and reads.
-pub(crate) const SNAPSHOT_VERSION: u32 = 1;
+pub(crate) const SNAPSHOT_VERSION: u32 = 2;
 /// Bytes in the header.
 pub(crate) const HEADER: usize = 32;
 
@@ -59,6 +59,12 @@ pub(crate) struct Resume {
     pub(crate) lsn: u64,
     /// The last instance association id handed out.
     pub(crate) last_id: i64,
+    /// The store's identity in its change-feed cursors.
+    pub(crate) feed_id: u32,
+    /// The change-feed position the next event gets.
+    pub(crate) feed_next: u64,
+    /// The last commit time handed out (unix ms).
+    pub(crate) feed_time: u64,
 }
 
 /// One model as kept in a snapshot.
@@ -84,6 +90,9 @@ impl SnapshotWriter {
         w.u64(resume.segment);
         w.u64(resume.lsn);
         w.i64(resume.last_id);
+        w.u64(u64::from(resume.feed_id));
+        w.u64(resume.feed_next);
+        w.u64(resume.feed_time);
         SnapshotWriter { w }
     }
 
@@ -250,6 +259,9 @@ impl<'a> Snapshot<'a> {
             segment: r.u64()?,
             lsn: r.u64()?,
             last_id: r.i64()?,
+            feed_id: u32::try_from(r.u64()?).unwrap_or(0),
+            feed_next: r.u64()?,
+            feed_time: r.u64()?,
         };
         let n = r.count(6)?;
         let kinds = (0..n).map(|_| decode_kind(r)).collect::<Decoded<_>>()?;

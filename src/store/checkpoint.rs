@@ -66,10 +66,17 @@ impl Store {
             let catalog = self.catalog.read();
             let shards = self.read_all();
             let seq = d.journal.rotate().map_err(|e| d.fail(&e))?;
+            // Every write holds its locks from reserving its feed positions
+            // to publishing them, so with every lock held here none is in
+            // between: the feed's next position matches the state.
+            let (feed_next, feed_time) = self.feed.position();
             let resume = Resume {
                 segment: seq,
                 lsn: d.journal.position().1,
                 last_id: self.last_id.load(Ordering::Acquire),
+                feed_id: self.feed.id(),
+                feed_next,
+                feed_time,
             };
             (self.encode_snapshot(&catalog, &shards, resume), seq)
         };

@@ -9,7 +9,9 @@
 //! 1. refuses if the store has turned read-only after an I/O failure;
 //! 2. for a durable store, appends the effects to the journal as one record
 //!    (and, at [`crate::Durability::Immediate`], waits until it is synced);
-//! 3. applies the effects to the indexes ([`Store::apply`]).
+//! 3. applies the effects to the indexes ([`Store::apply_effect`]);
+//! 4. publishes them as change-feed events (`src/feed/mod.rs`: where their
+//!    positions come from, and why readers see them in order).
 //!
 //! Why this order holds the store's promises:
 //!
@@ -24,7 +26,7 @@
 //!   the ids it assigned). So replaying the journal in order rebuilds the
 //!   same state with the same ids.
 //! * **Replay is this code.** Recovery decodes each record into the same
-//!   effects and calls [`Store::apply`]; no rule runs twice.
+//!   effects and calls [`Store::apply_effect`]; no rule runs twice.
 
 use std::sync::atomic::Ordering;
 
@@ -72,18 +74,20 @@ impl Store {
         if effects.is_empty() {
             return Ok(());
         }
-        if let Some(durable) = &self.durable {
-            durable.log(effects)?;
-        }
+        let at = match &self.durable {
+            Some(durable) => Some(durable.log(effects, &self.feed)?),
+            None => None,
+        };
         for effect in effects {
-            self.apply(&mut held, effect);
+            self.apply_effect(&mut held, effect);
         }
+        self.feed.publish(at, Some(effects), effects.len());
         Ok(())
     }
 
     /// Applies one effect to the indexes. The caller holds the catalog for
     /// definitions and the shards of every instance the effect names.
-    pub(super) fn apply(&self, held: &mut Held<'_, '_, '_>, effect: &Effect) {
+    pub(super) fn apply_effect(&self, held: &mut Held<'_, '_, '_>, effect: &Effect) {
         match effect {
             Effect::AddKind(kind) => {
                 if let Some(catalog) = held.catalog.as_deref_mut() {

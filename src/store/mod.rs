@@ -85,6 +85,7 @@ mod create;
 mod definitions;
 mod delete;
 mod edges;
+mod follow;
 mod graph;
 mod instance_delete;
 mod instances;
@@ -94,6 +95,9 @@ mod open;
 mod read;
 mod restore;
 mod search;
+mod watch;
+pub use follow::Follower;
+pub(crate) use read::render;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,6 +107,7 @@ use crate::catalog::Catalog;
 use crate::durable::io::Storage;
 use crate::durable::{DEFAULT_CHECKPOINT_BYTES, Durability, Durable};
 use crate::error::{Error, Result};
+use crate::feed::{DEFAULT_RETENTION, Feed, new_store_id};
 use crate::index::{MAX_RECORD_ID, RecordTable, Shard};
 use crate::keys::shard_of;
 use crate::models::Models;
@@ -148,6 +153,8 @@ pub struct Store {
     batch_limit: usize,
     /// The journal and files of a durable store; `None` in memory.
     durable: Option<Durable>,
+    /// The change feed every commit publishes to.
+    feed: Feed,
 }
 
 impl Default for Store {
@@ -171,6 +178,7 @@ pub struct StoreBuilder {
     durability: Durability,
     checkpoint_bytes: u64,
     storage: Option<Arc<dyn Storage>>,
+    feed_retention: usize,
 }
 
 impl StoreBuilder {
@@ -225,6 +233,16 @@ impl StoreBuilder {
         self
     }
 
+    /// How many of the newest change-feed events the store retains for
+    /// readers ([`Store::events`]); 0 keeps none (positions still advance).
+    /// Default: 1,000,000 ([`crate::feed::DEFAULT_RETENTION`]), about 40
+    /// bytes each.
+    #[must_use]
+    pub fn feed_retention(mut self, events: usize) -> StoreBuilder {
+        self.feed_retention = events;
+        self
+    }
+
     /// Builds an in-memory store (the durability settings are ignored; see
     /// [`StoreBuilder::open`] for a durable one).
     ///
@@ -252,6 +270,7 @@ impl StoreBuilder {
             last_id: AtomicI64::new(0),
             batch_limit: self.batch_limit,
             durable: None,
+            feed: Feed::new(new_store_id(), self.feed_retention, 1, 0),
         })
     }
 }
@@ -278,6 +297,7 @@ impl Store {
             durability: Durability::default(),
             checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
             storage: None,
+            feed_retention: DEFAULT_RETENTION,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Opening a durable store: lock the directory, load the newest snapshot,
-//! replay the journal after it through the commit step's [`Store::apply`],
+//! replay the journal after it through the commit step's [`Store::apply_effect`],
 //! cut a torn tail, start a new journal segment.
 //!
 //! Every file is read and verified, and every record decoded and applied in
@@ -15,13 +15,14 @@ use super::{Store, StoreBuilder};
 use crate::catalog::{AssocDraft, Catalog};
 use crate::durable::codec::Reader;
 use crate::durable::io::{FileStorage, Storage};
-use crate::durable::journal::{FRAME_HEADER, Journal};
+use crate::durable::journal::{FRAME_HEADER, Header, Journal, STAMP, read_header, u64_at};
 use crate::durable::record::{AssocRow, Logged, decode};
 use crate::durable::recovery::{self, Loaded, corrupt, io_failure};
 use crate::durable::snapshot::Resume;
 use crate::durable::{Durable, OpenReport};
 use crate::effect::Effect;
 use crate::error::{Error, OpenFailure, Result};
+use crate::feed::Feed;
 use crate::index::{MAX_RECORD_ID, Shard, StoredRecord};
 use crate::keys::ModelKey;
 use crate::mapping;
@@ -94,6 +95,16 @@ impl StoreBuilder {
             segment: 1,
             lsn: 1,
             last_id: 0,
+            feed_id: found
+                .segments
+                .iter()
+                .find_map(|seg| match read_header(&seg.bytes) {
+                    Header::Valid(_, id) => Some(id),
+                    _ => None,
+                })
+                .unwrap_or_else(|| storage.new_store_id()),
+            feed_next: 1,
+            feed_time: 0,
         };
         if let Some(snap) = &found.snapshot {
             let (r, n) = store.restore(snap).map_err(fail)?;
@@ -101,6 +112,12 @@ impl StoreBuilder {
             report.snapshot = Some(snap.path.clone());
             report.snapshot_records = n;
         }
+        store.feed = Feed::new(
+            resume.feed_id,
+            store.feed.retention(),
+            resume.feed_next.max(1),
+            resume.feed_time,
+        );
         let mut scans = Vec::with_capacity(found.segments.len());
         let mut lsn = resume.lsn;
         for (i, seg) in found.segments.iter().enumerate() {
@@ -129,7 +146,7 @@ impl StoreBuilder {
         // segments must follow each other without a gap.
         let header_torn = scans.last().is_some_and(|s| s.torn_at == Some(0));
         let next_seq = found.last_seq + u64::from(!header_torn);
-        let journal = Journal::create(Arc::clone(&storage), &dir, next_seq, lsn)
+        let journal = Journal::create(Arc::clone(&storage), &dir, next_seq, lsn, resume.feed_id)
             .map_err(|e| fail(io_failure("create journal segment in", &dir, &e)))?;
         report.elapsed = started.elapsed();
         store.durable = Some(Durable::new(
@@ -213,14 +230,27 @@ impl Store {
         };
         for (seg, scanned) in segments.iter().zip(scans) {
             for frame in &scanned.frames {
-                let base = (frame.offset + FRAME_HEADER) as u64;
-                let mut r = Reader::new(frame.payload, base);
-                let logged = decode(&mut r).map_err(|d| corrupt(&seg.path, d.offset, d.what))?;
                 let origin = Origin {
                     path: &seg.path,
                     offset: frame.offset as u64,
                 };
-                self.replay_logged(&mut held, logged, &origin)?;
+                let Some((stamp, payload)) = frame.payload.split_at_checked(STAMP) else {
+                    return Err(origin.corrupt("a record shorter than its stamp"));
+                };
+                let time = u64_at(stamp, 0);
+                let position = u64_at(stamp, 8);
+                let base = (frame.offset + FRAME_HEADER + STAMP) as u64;
+                let mut r = Reader::new(payload, base);
+                let logged = decode(&mut r).map_err(|d| corrupt(&seg.path, d.offset, d.what))?;
+                let effects = self.replay_logged(&mut held, logged, &origin)?;
+                let (next, _) = self.feed.position();
+                if position < next {
+                    return Err(origin.corrupt(format!(
+                        "change-feed position {position} after {next} was handed out"
+                    )));
+                }
+                self.feed
+                    .publish(Some((position, time)), Some(&effects), effects.len());
             }
         }
         Ok(())
@@ -233,22 +263,24 @@ impl Store {
         held: &mut Held<'_, '_, '_>,
         logged: Vec<Logged>,
         origin: &Origin<'_>,
-    ) -> Result<(), OpenFailure> {
+    ) -> Result<Vec<Effect>, OpenFailure> {
+        let mut effects = Vec::with_capacity(logged.len());
         for l in logged {
             let (Some(catalog), Some(set)) = (held.catalog.as_deref(), held.shards.as_deref())
             else {
                 return Err(origin.corrupt("internal: locks not held"));
             };
             let effect = self.resolve(catalog, set, l, origin)?;
-            self.apply(held, &effect);
+            self.apply_effect(held, &effect);
+            effects.push(effect);
         }
-        Ok(())
+        Ok(effects)
     }
 
-    /// Turns a decoded effect into one [`Store::apply`] takes, refusing one
+    /// Turns a decoded effect into one [`Store::apply_effect`] takes, refusing one
     /// that the state it applies to could not have produced (so a damaged
     /// but checksum-valid record can never break an index).
-    fn resolve(
+    pub(super) fn resolve(
         &self,
         catalog: &Catalog,
         set: &super::locks::WriteSet<'_>,

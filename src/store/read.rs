@@ -144,7 +144,7 @@ impl Store {
 }
 
 /// The public record for (`a`, `src`, `dst`, `id`).
-pub(super) fn render(a: &AssocEntry, src: i64, dst: i64, id: i64) -> InstanceAssociation {
+pub(crate) fn render(a: &AssocEntry, src: i64, dst: i64, id: i64) -> InstanceAssociation {
     InstanceAssociation {
         id,
         bk_inst_id: src,

@@ -19,12 +19,14 @@ mod envelope;
 mod reads;
 mod replay;
 mod strict;
+mod watch;
 mod writes;
 
 use serde_json::Value;
 
 pub use envelope::Envelope;
 pub use replay::{ReplayStats, replay, replay_line_by_line};
+pub use watch::{WATCH_LIMIT, resource_watch};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -32,7 +34,7 @@ use crate::store::Store;
 /// The APIs [`dispatch`] serves: definitions, instances, then instance
 /// associations (creates, reads, deletes, then the related and topology
 /// reads).
-pub const APIS: [&str; 16] = [
+pub const APIS: [&str; 17] = [
     "create_association_type",
     "create_object_association",
     "delete_object_association",
@@ -49,6 +51,7 @@ pub const APIS: [&str; 16] = [
     "delete_related_inst_asso",
     "search_related_inst_asso",
     "search_inst_association_topo",
+    "resource_watch",
 ];
 
 /// Serves one bk-cmdb API call: `api` is the bk-cmdb API name, `body` its
@@ -86,6 +89,7 @@ fn call(store: &Store, api: &str, body: &Value) -> Result<Value> {
         "count_instance_associations" => reads::count_instance_associations(store, body),
         "search_related_inst_asso" => reads::search_related_inst_asso(store, body),
         "search_inst_association_topo" => reads::search_inst_association_topo(store, body),
+        "resource_watch" => watch::resource_watch(store, body, None),
         _ => Err(Error::not_found("api")),
     }
 }

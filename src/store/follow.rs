@@ -1,0 +1,241 @@
+//! Followers: [`Store::apply`] replays another store's change feed, and
+//! [`Follower`] tails a leader in the same process.
+//!
+//! A follower's feed positions are the leader's: each applied event is
+//! committed at the position it had on the leader (positions the leader
+//! skipped are skipped here too), so "the events already applied" is
+//! simply "positions below the follower's next one", which makes applying
+//! idempotent and lets a follower resume from its own state, including
+//! after a reopen of a durable follower.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Store;
+use super::commit::Held;
+use super::open::Origin;
+use crate::catalog::Catalog;
+use crate::durable::record::{AssocRow, Logged};
+use crate::error::{Error, OpenFailure, Result};
+use crate::feed::{Change, Cursor, Event, Since, WatchFilter};
+
+impl Store {
+    /// Applies events read from another store's feed ([`Store::events`]
+    /// with the default filter), in order, each one committed (journaled,
+    /// for a durable store) as it was on the leader: ids, positions and
+    /// all. Events at positions this store has already passed are skipped,
+    /// so applying the same events twice changes nothing. Returns how many
+    /// were applied.
+    ///
+    /// Each event is checked against this store's state as replay checks a
+    /// journal record (the model association exists, the instance is
+    /// registered, the mapping holds, the id is new …), so a follower's
+    /// invariants hold whatever it is fed.
+    ///
+    /// ```
+    /// use assocstore::{Mapping, NewModelAssociation, Since, Store, WatchFilter};
+    /// let leader = Store::new();
+    /// leader.create_model_association(&NewModelAssociation::new("a", "run", "b", Mapping::OneToOne))?;
+    /// leader.register_instances("a", [1])?;
+    /// leader.register_instances("b", [2])?;
+    /// let id = leader.create_instance_association("a_run_b", 1, 2)?;
+    ///
+    /// let follower = Store::new();
+    /// let feed = leader.events(Since::Start, &WatchFilter::default(), 1000)?;
+    /// follower.apply(&feed.events)?;
+    /// assert_eq!(follower.apply(&feed.events)?, 0);
+    /// assert_eq!(follower.instance_association(id), leader.instance_association(id));
+    /// # Ok::<(), assocstore::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// 1199006 naming `event <cursor>: <why>` for an event this store's
+    /// state could not have produced (applied events before it stay); the
+    /// durable errors of any write (1199061).
+    pub fn apply(&self, events: &[Event]) -> Result<usize> {
+        let _writing = self.writable()?;
+        let mut catalog = self.catalog.write();
+        let mut all = self.write_all();
+        let mut applied = 0;
+        let mut result = Ok(());
+        for event in events {
+            let position = event.cursor.position;
+            if position < self.feed.position().0 {
+                continue;
+            }
+            let bad = |why: String| Error::ParamInvalid {
+                field: format!("event {}: {why}", event.cursor),
+            };
+            let path = PathBuf::from("event");
+            let origin = Origin {
+                path: &path,
+                offset: 0,
+            };
+            let effect = logged(&catalog, &event.change)
+                .ok_or_else(|| bad("no such model association".into()))
+                .and_then(|l| {
+                    self.resolve(&catalog, &all, l, &origin)
+                        .map_err(|e| bad(failure_text(&e)))
+                });
+            let effect = match effect {
+                Ok(effect) => effect,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            self.feed.advance_to(position);
+            let held = Held {
+                catalog: Some(&mut catalog),
+                shards: Some(&mut all),
+            };
+            if let Err(e) = self.commit(held, std::slice::from_ref(&effect)) {
+                result = Err(e);
+                break;
+            }
+            applied += 1;
+        }
+        drop((catalog, all));
+        self.after_write();
+        result.map(|()| applied)
+    }
+}
+
+/// What a replay check said, without the file and offset it has none of.
+fn failure_text(e: &OpenFailure) -> String {
+    match e {
+        OpenFailure::Corrupt { what, .. } => what.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An event's change as replay takes it (`None`: a record of a model
+/// association this store does not have).
+fn logged(catalog: &Catalog, change: &Change) -> Option<Logged> {
+    Some(match change {
+        Change::Created(r) => Logged::Link {
+            assoc: catalog.by_name_ref(&r.bk_obj_asst_id)?.id,
+            id: r.id,
+            src: r.bk_inst_id,
+            dst: r.bk_asst_inst_id,
+        },
+        Change::Deleted(r) => Logged::Unlink {
+            assoc: catalog.by_name_ref(&r.bk_obj_asst_id)?.id,
+            id: r.id,
+            src: r.bk_inst_id,
+            dst: r.bk_asst_inst_id,
+        },
+        Change::KindAdded(kind) => Logged::AddKind(kind.clone()),
+        Change::ModelAssociationAdded(a) => Logged::AddModelAssociation(AssocRow {
+            id: a.id,
+            obj_asst_id: a.bk_obj_asst_id.clone(),
+            name: a.bk_obj_asst_name.clone(),
+            src: a.bk_obj_id.clone(),
+            dst: a.bk_asst_obj_id.clone(),
+            kind: a.bk_asst_id.clone(),
+            mapping: a.mapping,
+            on_delete: a.on_delete,
+        }),
+        Change::ModelAssociationDeleted { id, .. } => Logged::DeleteModelAssociation(*id),
+        Change::ModelUsed { model } => Logged::UseModel(model.clone()),
+        Change::ModelDefined { model, name, icon } => Logged::DefineModel {
+            model: model.clone(),
+            name: name.clone(),
+            icon: icon.clone(),
+        },
+        Change::InstanceRegistered { model, inst, name } => Logged::Register {
+            model: model.clone(),
+            inst: *inst,
+            name: name.clone(),
+        },
+        Change::InstanceUnregistered { model, inst } => Logged::Unregister {
+            model: model.clone(),
+            inst: *inst,
+        },
+    })
+}
+
+/// A store that tails a leader in the same process: each call reads the
+/// leader's feed after the follower's position and applies it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use assocstore::{Mapping, NewModelAssociation, Store, feed::Follower};
+/// let leader = Arc::new(Store::new());
+/// let follower = Follower::new(Arc::clone(&leader), Store::new());
+/// leader.create_model_association(&NewModelAssociation::new("a", "run", "b", Mapping::ManyToMany))?;
+/// leader.register_instances("a", [1])?;
+/// leader.register_instances("b", [2])?;
+/// leader.create_instance_association("a_run_b", 1, 2)?;
+/// follower.catch_up()?;
+/// assert_eq!(follower.store().len(), 1);
+/// # Ok::<(), assocstore::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Follower {
+    leader: Arc<Store>,
+    store: Store,
+}
+
+/// Events a [`Follower`] reads from its leader at a time.
+const FOLLOW_CHUNK: usize = 4096;
+
+impl Follower {
+    /// A follower applying `leader`'s feed into `store`: an empty store, or
+    /// one that has only ever been fed this leader's feed (or opened from a
+    /// copy of the leader's directory).
+    pub fn new(leader: Arc<Store>, store: Store) -> Follower {
+        Follower { leader, store }
+    }
+
+    /// The follower's store, for reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The leader's cursor up to which this follower has applied.
+    pub fn cursor(&self) -> Cursor {
+        self.leader
+            .feed
+            .cursor(self.store.feed.position().0.saturating_sub(1))
+    }
+
+    /// Applies everything the leader has committed so far; returns how
+    /// many events were applied.
+    ///
+    /// # Errors
+    /// 1103007 when the leader no longer retains the events after the
+    /// follower's position (bootstrap it again from a checkpoint); the
+    /// errors of [`Store::apply`].
+    pub fn catch_up(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let got = self.leader.events(
+                Since::After(self.cursor()),
+                &WatchFilter::default(),
+                FOLLOW_CHUNK,
+            )?;
+            if got.events.is_empty() {
+                return Ok(total);
+            }
+            total += self.store.apply(&got.events)?;
+        }
+    }
+
+    /// Waits up to `timeout` for the leader's next events and applies them
+    /// (and whatever else is there); returns how many were applied.
+    ///
+    /// # Errors
+    /// As [`Follower::catch_up`].
+    pub fn follow(&self, timeout: Duration) -> Result<usize> {
+        let got = self.leader.wait_events(
+            Since::After(self.cursor()),
+            &WatchFilter::default(),
+            FOLLOW_CHUNK,
+            timeout,
+        )?;
+        let applied = self.store.apply(&got.events)?;
+        Ok(applied + self.catch_up()?)
+    }
+}

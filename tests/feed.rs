@@ -1,0 +1,507 @@
+//! The change feed: event order, filters, cursors and their errors,
+//! waiting, retention, followers, and cursors across a reopen.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod durable_support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assocstore::feed::Follower;
+use assocstore::{
+    BatchCreate, Change, Cursor, Durability, Error, EventType, Mapping, NewModelAssociation,
+    OnDelete, Since, Store, WatchFilter,
+};
+use durable_support::{apply, dump, remove, temp_dir, workload};
+
+fn all() -> WatchFilter {
+    WatchFilter::default()
+}
+
+fn setup(store: &Store) {
+    store
+        .create_model_association(&NewModelAssociation::new(
+            "a",
+            "run",
+            "b",
+            Mapping::ManyToMany,
+        ))
+        .unwrap();
+    store.register_instances("a", 1..=5).unwrap();
+    store.register_instances("b", 1..=5).unwrap();
+}
+
+/// (type, id) of the instance association events after `since`.
+fn assoc_events(store: &Store, since: Since) -> Vec<(EventType, i64)> {
+    store
+        .events(since, &WatchFilter::associations(), 10_000)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.change.event_type().unwrap(),
+                e.change.record().unwrap().id,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_change_is_an_event_in_commit_order() {
+    let store = Store::new();
+    let start = store.feed_cursor();
+    assert_eq!(start.position(), 0);
+    setup(&store);
+    let got = store.events(Since::After(start), &all(), 100).unwrap();
+    // The model association, then ten registrations, in order.
+    assert!(
+        matches!(&got.events[0].change, Change::ModelAssociationAdded(a) if a.bk_obj_asst_id == "a_run_b")
+    );
+    assert_eq!(got.events.len(), 11);
+    let regs: Vec<i64> = got.events[1..]
+        .iter()
+        .map(|e| match &e.change {
+            Change::InstanceRegistered { inst, .. } => *inst,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(regs, [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
+    let positions: Vec<u64> = got.events.iter().map(|e| e.cursor.position()).collect();
+    assert_eq!(positions, (1..=11).collect::<Vec<_>>());
+    assert_eq!(got.next, got.events[10].cursor);
+    let times: Vec<u64> = got.events.iter().map(|e| e.time_ms).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn batch_creates_in_details_order_and_deletes_in_id_order() {
+    let store = Store::new();
+    setup(&store);
+    let before = store.feed_cursor();
+    let one = store.create_instance_association("a_run_b", 1, 1).unwrap();
+    let batch = store
+        .batch_create_instance_associations(&BatchCreate::new(
+            "a",
+            "b",
+            "a_run_b",
+            [(2, 3), (1, 1), (2, 2), (3, 1)],
+        ))
+        .unwrap();
+    let created: Vec<i64> = batch.success_created().into_values().collect();
+    assert_eq!(created.len(), 3, "the repeat of (1, 1) fails");
+    let mut want: Vec<(EventType, i64)> = vec![(EventType::Create, one)];
+    want.extend(created.iter().map(|&id| (EventType::Create, id)));
+    assert_eq!(assoc_events(&store, Since::After(before)), want);
+
+    // Deleting instance 1 of `b` removes two records: one event each, ids ascending.
+    let mid = store.feed_cursor();
+    let removed = store.delete_instance_associations_of("b", 1).unwrap();
+    assert_eq!(removed.len(), 2);
+    let mut ids: Vec<i64> = removed.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    let want: Vec<_> = ids.iter().map(|&id| (EventType::Delete, id)).collect();
+    assert_eq!(assoc_events(&store, Since::After(mid)), want);
+    // The deleted event carries the whole record.
+    let got = store.events(Since::After(mid), &all(), 1).unwrap();
+    assert_eq!(
+        got.events[0].change.record(),
+        Some(&removed.iter().find(|r| r.id == ids[0]).unwrap().clone())
+    );
+}
+
+#[test]
+fn a_cascade_gives_its_deletes_then_the_instance_deletions() {
+    let store = Store::new();
+    let mut new = NewModelAssociation::new("a", "run", "b", Mapping::OneToMany);
+    new.on_delete = OnDelete::DeleteDest;
+    store.create_model_association(&new).unwrap();
+    store.register_instances("a", [1]).unwrap();
+    store.register_instances("b", [7, 8]).unwrap();
+    let x = store.create_instance_association("a_run_b", 1, 8).unwrap();
+    let y = store.create_instance_association("a_run_b", 1, 7).unwrap();
+    let before = store.feed_cursor();
+    store.delete_instance_cascade("a", 1).unwrap();
+    let got = store.events(Since::After(before), &all(), 100).unwrap();
+    let kinds: Vec<String> = got
+        .events
+        .iter()
+        .map(|e| match &e.change {
+            Change::Deleted(r) => format!("delete {}", r.id),
+            Change::InstanceUnregistered { model, inst } => format!("unregister {model} {inst}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds[..2],
+        [
+            format!("delete {}", x.min(y)),
+            format!("delete {}", x.max(y))
+        ]
+    );
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert!(
+        kinds[2..].iter().all(|k| k.starts_with("unregister")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn filters_by_type_and_by_model_as_source_or_target() {
+    let store = Store::new();
+    setup(&store);
+    store
+        .create_model_association(&NewModelAssociation::new(
+            "c",
+            "run",
+            "a",
+            Mapping::ManyToMany,
+        ))
+        .unwrap();
+    store.register_instances("c", [9]).unwrap();
+    let start = store.feed_cursor();
+    let ab = store.create_instance_association("a_run_b", 1, 2).unwrap();
+    let ca = store.create_instance_association("c_run_a", 9, 1).unwrap();
+    store.delete_instance_association("a", ab).unwrap();
+    let ids = |filter: WatchFilter| -> Vec<i64> {
+        store
+            .events(Since::After(start), &filter, 100)
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.change.record().unwrap().id)
+            .collect()
+    };
+    let model = |m: &str| WatchFilter {
+        model: Some(m.into()),
+        ..WatchFilter::default()
+    };
+    assert_eq!(ids(model("b")), [ab, ab]);
+    assert_eq!(ids(model("c")), [ca]);
+    assert_eq!(ids(model("a")), [ab, ca, ab]);
+    assert_eq!(ids(model("nothing")), Vec::<i64>::new());
+    let deletes = WatchFilter {
+        types: Some(vec![EventType::Delete]),
+        ..WatchFilter::default()
+    };
+    assert_eq!(ids(deletes), [ab]);
+    // Filtered-out events are skipped for good: `next` is past them.
+    let got = store
+        .events(Since::After(start), &model("nothing"), 100)
+        .unwrap();
+    assert_eq!(got.next, store.feed_cursor());
+    // A limit stops early, and `next` resumes right there.
+    let first = store.events(Since::After(start), &model("a"), 1).unwrap();
+    assert_eq!(first.events.len(), 1);
+    let rest = store
+        .events(Since::After(first.next), &model("a"), 100)
+        .unwrap();
+    assert_eq!(rest.events.len(), 2);
+}
+
+#[test]
+fn bad_cursors_are_1103007() {
+    let store = Store::new();
+    setup(&store);
+    let other = Store::new();
+    setup(&other);
+    let foreign = other.feed_cursor();
+    let err = store.events(Since::After(foreign), &all(), 10).unwrap_err();
+    assert_eq!(err, Error::CursorExpired);
+    assert_eq!(err.code(), 1_103_007);
+    assert_eq!(
+        err.to_string(),
+        "the event cursor does not exist or has expired"
+    );
+    // Beyond the newest position.
+    let head = store.feed_cursor();
+    let ahead: Cursor = head
+        .to_string()
+        .replace(
+            &format!("{:016x}", head.position()),
+            &format!("{:016x}", head.position() + 5),
+        )
+        .parse()
+        .unwrap();
+    assert_eq!(
+        store.events(Since::After(ahead), &all(), 10).unwrap_err(),
+        Error::CursorExpired
+    );
+    assert!("not-a-cursor".parse::<Cursor>().is_err());
+}
+
+#[test]
+fn retention_expires_old_cursors() {
+    let store = Store::builder().feed_retention(4).build().unwrap();
+    let start = store.feed_cursor();
+    setup(&store); // 11 events
+    assert_eq!(
+        store.events(Since::After(start), &all(), 10).unwrap_err(),
+        Error::CursorExpired
+    );
+    let kept = store.events(Since::Start, &all(), 100).unwrap();
+    assert_eq!(kept.events.len(), 4);
+    assert_eq!(kept.events[0].cursor.position(), 8);
+    // The cursor just before the oldest retained event still works.
+    let before_oldest = store.events(Since::Start, &all(), 1).unwrap().events[0].cursor;
+    assert_eq!(
+        store
+            .events(Since::After(before_oldest), &all(), 100)
+            .unwrap()
+            .events
+            .len(),
+        3
+    );
+    // Retention 0: positions advance, nothing is kept.
+    let none = Store::builder().feed_retention(0).build().unwrap();
+    setup(&none);
+    assert_eq!(none.feed_cursor().position(), 11);
+    assert!(
+        none.events(Since::Start, &all(), 10)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+}
+
+#[test]
+fn since_time_and_now() {
+    let store = Store::new();
+    setup(&store);
+    let got = store.events(Since::Time(1), &all(), 100).unwrap();
+    assert_eq!(got.events.len(), 11, "everything retained is after 1970");
+    let far = store
+        .events(Since::Time(u64::MAX / 2000), &all(), 100)
+        .unwrap();
+    assert!(far.events.is_empty());
+    assert!(
+        store
+            .events(Since::Now, &all(), 100)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_waiting_reader_wakes_on_the_commit() {
+    let store = Arc::new(Store::new());
+    setup(&store);
+    let from = store.feed_cursor();
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            store.create_instance_association("a_run_b", 1, 1).unwrap()
+        })
+    };
+    let started = Instant::now();
+    let got = store
+        .wait_events(
+            Since::After(from),
+            &WatchFilter::associations(),
+            10,
+            Duration::from_mins(1),
+        )
+        .unwrap();
+    let id = writer.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "woken by the commit, not the timeout"
+    );
+    assert_eq!(got.events.len(), 1);
+    assert_eq!(got.events[0].change.record().unwrap().id, id);
+    // Nothing comes: the wait ends at the timeout with nothing.
+    let none = store
+        .wait_events(Since::Now, &all(), 10, Duration::from_millis(20))
+        .unwrap();
+    assert!(none.events.is_empty());
+}
+
+#[test]
+fn a_follower_fed_the_whole_feed_equals_the_leader() {
+    for seed in 1..=4 {
+        let leader = Store::new();
+        for call in workload(seed, 400) {
+            let _ = apply(&leader, &call);
+        }
+        let feed = leader.events(Since::Start, &all(), usize::MAX).unwrap();
+        let follower = Store::new();
+        // In uneven chunks, one chunk twice: applying is idempotent.
+        let mut at = 0;
+        for size in [1, 7, 50, 3, 1000].iter().cycle() {
+            if at >= feed.events.len() {
+                break;
+            }
+            let end = (at + size).min(feed.events.len());
+            follower.apply(&feed.events[at..end]).unwrap();
+            assert_eq!(follower.apply(&feed.events[at..end]).unwrap(), 0);
+            at = end;
+        }
+        assert_eq!(dump(&follower), dump(&leader), "seed {seed}");
+        follower.check_invariants().unwrap();
+        assert_eq!(
+            follower.feed_cursor().position(),
+            leader.feed_cursor().position()
+        );
+        // Its own feed repeats the leader's.
+        let again = follower.events(Since::Start, &all(), usize::MAX).unwrap();
+        let changes = |w: &assocstore::Watched| {
+            w.events
+                .iter()
+                .map(|e| e.change.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(changes(&again), changes(&feed));
+    }
+}
+
+#[test]
+fn apply_refuses_an_event_the_state_could_not_produce() {
+    let leader = Store::new();
+    setup(&leader);
+    leader.create_instance_association("a_run_b", 1, 1).unwrap();
+    let feed = leader.events(Since::Start, &all(), 100).unwrap();
+    let follower = Store::new();
+    // The record without its model association and instances.
+    let err = follower.apply(&feed.events[11..]).unwrap_err();
+    assert_eq!(err.code(), 1_199_006);
+    assert_eq!(follower.len(), 0);
+    follower.check_invariants().unwrap();
+}
+
+#[test]
+fn a_follower_tails_concurrent_writers() {
+    let leader = Arc::new(Store::new());
+    setup(&leader);
+    leader.register_instances("a", 6..=400).unwrap();
+    leader.register_instances("b", 6..=400).unwrap();
+    let follower = Follower::new(Arc::clone(&leader), Store::new());
+    let readers_done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let writers: Vec<_> = (0..8i64)
+            .map(|t| {
+                let leader = &leader;
+                s.spawn(move || {
+                    for i in 0..200i64 {
+                        let src = 1 + (t * 50 + i) % 400;
+                        let dst = 1 + (i * 7 + t) % 400;
+                        let _ = leader.create_instance_association("a_run_b", src, dst);
+                        if i % 10 == 0 {
+                            let _ = leader.delete_instance_associations_of("b", dst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Two readers: positions strictly increasing, none missing.
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (leader, done) = (&leader, &readers_done);
+                s.spawn(move || {
+                    let mut at = Since::Start;
+                    let mut last = 0;
+                    loop {
+                        let finished = done.load(std::sync::atomic::Ordering::Acquire);
+                        let got = leader
+                            .wait_events(at, &all(), 500, Duration::from_millis(5))
+                            .unwrap();
+                        for e in &got.events {
+                            assert_eq!(e.cursor.position(), last + 1, "no gap, no repeat");
+                            last = e.cursor.position();
+                        }
+                        at = Since::After(got.next);
+                        if finished && got.events.is_empty() {
+                            return last;
+                        }
+                    }
+                })
+            })
+            .collect();
+        while writers.iter().any(|w| !w.is_finished()) {
+            follower.follow(Duration::from_millis(2)).unwrap();
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        readers_done.store(true, std::sync::atomic::Ordering::Release);
+        for r in readers {
+            assert_eq!(r.join().unwrap(), leader.feed_cursor().position());
+        }
+    });
+    follower.catch_up().unwrap();
+    assert_eq!(dump(follower.store()), dump(&leader));
+    follower.store().check_invariants().unwrap();
+}
+
+#[test]
+fn writes_that_did_not_overlap_keep_their_order() {
+    let store = Store::new();
+    setup(&store);
+    let from = store.feed_cursor();
+    let a = store.create_instance_association("a_run_b", 1, 1).unwrap();
+    let b = store.create_instance_association("a_run_b", 5, 5).unwrap();
+    assert_eq!(
+        assoc_events(&store, Since::After(from)),
+        [(EventType::Create, a), (EventType::Create, b)]
+    );
+}
+
+#[test]
+fn cursors_survive_a_reopen() {
+    for level in [Durability::Immediate, Durability::Eventual] {
+        let dir = temp_dir("feed-reopen");
+        let (mid, before_events, id) = {
+            let store = Store::builder()
+                .path(&dir)
+                .durability(level)
+                .open()
+                .unwrap();
+            setup(&store);
+            let mid = store.feed_cursor();
+            let id = store.create_instance_association("a_run_b", 2, 3).unwrap();
+            let events = store.events(Since::Start, &all(), 100).unwrap();
+            (mid, events, id)
+        };
+        let store = Store::builder()
+            .path(&dir)
+            .durability(level)
+            .open()
+            .unwrap();
+        let after = store.events(Since::Start, &all(), 100).unwrap();
+        assert_eq!(after.events.len(), before_events.events.len());
+        for (x, y) in after.events.iter().zip(&before_events.events) {
+            assert_eq!(
+                (x.cursor, x.time_ms, &x.change),
+                (y.cursor, y.time_ms, &y.change)
+            );
+        }
+        let got = store
+            .events(Since::After(mid), &WatchFilter::associations(), 10)
+            .unwrap();
+        assert_eq!(got.events[0].change.record().unwrap().id, id);
+        // New events continue after the old positions.
+        let next = store.create_instance_association("a_run_b", 3, 3).unwrap();
+        let got = store.events(Since::After(got.next), &all(), 10).unwrap();
+        assert_eq!(got.events[0].change.record().unwrap().id, next);
+        assert_eq!(
+            got.events[0].cursor.position(),
+            before_events.next.position() + 1
+        );
+        // After a checkpoint, positions and the store's identity carry on.
+        store.checkpoint().unwrap();
+        let head = store.feed_cursor();
+        drop(store);
+        let store = Store::builder()
+            .path(&dir)
+            .durability(level)
+            .open()
+            .unwrap();
+        assert_eq!(store.feed_cursor(), head);
+        let more = store.create_instance_association("a_run_b", 4, 4).unwrap();
+        let got = store.events(Since::After(head), &all(), 10).unwrap();
+        assert_eq!(got.events[0].change.record().unwrap().id, more);
+        drop(store);
+        remove(&dir);
+    }
+}
