@@ -2,6 +2,7 @@
 //! waiting, retention, followers, and cursors across a reopen.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod durable_support;
 
 use std::sync::Arc;
@@ -12,21 +13,16 @@ use assocstore::{
     BatchCreate, Change, Cursor, Durability, Error, EventType, Mapping, NewModelAssociation,
     OnDelete, Since, Store, WatchFilter,
 };
+use common::{define, many_to_many};
 use durable_support::{apply, dump, remove, temp_dir, workload};
 
 fn all() -> WatchFilter {
     WatchFilter::default()
 }
 
+/// `a_run_b` (`n:n`) with instances 1..=5 of `a` and of `b`: 11 events.
 fn setup(store: &Store) {
-    store
-        .create_model_association(&NewModelAssociation::new(
-            "a",
-            "run",
-            "b",
-            Mapping::ManyToMany,
-        ))
-        .unwrap();
+    define(store, &many_to_many("a", "run", "b"));
     store.register_instances("a", 1..=5).unwrap();
     store.register_instances("b", 1..=5).unwrap();
 }

@@ -343,28 +343,20 @@ impl Journal {
     /// The OS error of the sync.
     pub(crate) fn sync_to(&self, lsn: u64) -> io::Result<()> {
         let mut state = self.sync.lock();
-        self.sync_locked(&mut state, lsn)
-    }
-
-    fn sync_locked(
-        &self,
-        state: &mut parking_lot::MutexGuard<'_, SyncState>,
-        lsn: u64,
-    ) -> io::Result<()> {
         loop {
             if state.synced >= lsn {
                 return Ok(());
             }
             if state.syncing {
-                self.synced.wait(state);
+                self.synced.wait(&mut state);
                 continue;
             }
             state.syncing = true;
             let deadline = Instant::now() + state.last_sync.min(MAX_GATHER);
             while self.more_coming(state.synced) && Instant::now() < deadline {
-                parking_lot::MutexGuard::unlocked(state, std::thread::yield_now);
+                parking_lot::MutexGuard::unlocked(&mut state, std::thread::yield_now);
             }
-            let (result, upto, took) = parking_lot::MutexGuard::unlocked(state, || {
+            let (result, upto, took) = parking_lot::MutexGuard::unlocked(&mut state, || {
                 let (file, upto) = {
                     let active = self.active.lock();
                     (Arc::clone(&active.file), active.next_lsn - 1)

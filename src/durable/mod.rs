@@ -198,7 +198,7 @@ impl Durable {
     /// 1199061 after an I/O failure.
     pub(crate) fn begin_write(&self) -> Result<Option<journal::Counted<'_>>> {
         self.check_writable()?;
-        Ok((self.level == Durability::Immediate).then(|| self.journal.gather().writer()))
+        Ok(self.gather().map(journal::Gather::writer))
     }
 
     /// The write-call counts group commit reads, at `Immediate`.
@@ -255,7 +255,7 @@ impl Durable {
                 Ok(at)
             }
             Err(e) => {
-                feed.publish(Some(at), None, effects.len());
+                feed.publish_void(at, effects.len());
                 Err(self.fail(&e))
             }
         }

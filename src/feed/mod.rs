@@ -96,6 +96,16 @@ impl Ring {
         self.base + self.events.len() as u64 - 1
     }
 
+    /// Hands out the next `count` positions, stamped `now` (or the last
+    /// time handed out, if the clock stepped back); returns the first and
+    /// the time.
+    fn take(&mut self, count: usize, now: u64) -> (u64, u64) {
+        let first = self.next;
+        self.next += count as u64;
+        self.last_time = self.last_time.max(now);
+        (first, self.last_time)
+    }
+
     /// `e` as the ring keeps it, noting the model association or model it
     /// names for rendering.
     fn intern(&mut self, e: &Effect) -> Stored {
@@ -211,50 +221,54 @@ impl Feed {
     /// returns the first and the commit time (durable commits, under the
     /// journal's append mutex).
     pub(crate) fn reserve(&self, count: usize, now: u64) -> (u64, u64) {
-        let mut ring = self.ring.lock();
-        let first = ring.next;
-        ring.next += count as u64;
-        ring.last_time = ring.last_time.max(now);
-        (first, ring.last_time)
+        self.ring.lock().take(count, now)
     }
 
     /// Publishes one call's events: at the next position and the current
     /// time when `at` is `None` (in memory), else at the reserved first
-    /// position and time (durable, and replay). `effects` `None` publishes
-    /// `count` void positions (a commit that failed after reserving).
-    pub(crate) fn publish(&self, at: Option<(u64, u64)>, effects: Option<&[Effect]>, count: usize) {
+    /// position and time (durable, and replay).
+    pub(crate) fn publish(&self, at: Option<(u64, u64)>, effects: &[Effect]) {
+        self.push(at, effects.len(), |ring, i| ring.intern(&effects[i]));
+    }
+
+    /// Publishes `count` reserved positions as void: a commit that failed
+    /// after reserving, or positions a follower's leader skipped.
+    pub(crate) fn publish_void(&self, at: (u64, u64), count: usize) {
+        self.push(Some(at), count, |_, _| Stored::Void);
+    }
+
+    /// Places `count` events, the `i`th made by `make`, at `at` (or the
+    /// next positions), and moves every publication that now follows
+    /// without a gap into the ring.
+    fn push(
+        &self,
+        at: Option<(u64, u64)>,
+        count: usize,
+        mut make: impl FnMut(&mut Ring, usize) -> Stored,
+    ) {
         let mut ring = self.ring.lock();
-        let (first, time_ms) = if let Some(at) = at {
-            ring.next = ring.next.max(at.0 + count as u64);
-            ring.last_time = ring.last_time.max(at.1);
-            at
-        } else {
-            let first = ring.next;
-            ring.next += count as u64;
-            ring.last_time = ring.last_time.max(now_ms());
-            (first, ring.last_time)
+        let (first, time_ms) = match at {
+            Some(at) => {
+                ring.next = ring.next.max(at.0 + count as u64);
+                ring.last_time = ring.last_time.max(at.1);
+                at
+            }
+            None => ring.take(count, now_ms()),
         };
-        let batch: Vec<Retained> = match effects {
-            Some(effects) => effects
-                .iter()
-                .map(|e| Retained {
-                    time_ms,
-                    stored: ring.intern(e),
-                })
-                .collect(),
-            None => (0..count)
-                .map(|_| Retained {
-                    time_ms,
-                    stored: Stored::Void,
-                })
-                .collect(),
+        let mut retained = |ring: &mut Ring, i: usize| Retained {
+            time_ms,
+            stored: make(ring, i),
         };
-        let end = ring.base + ring.events.len() as u64;
-        if first != end {
+        if first != ring.base + ring.events.len() as u64 {
+            // Ahead of a gap: wait for the publications before it.
+            let batch = (0..count).map(|i| retained(&mut ring, i)).collect();
             ring.pending.insert(first, batch);
             return;
         }
-        ring.events.extend(batch);
+        for i in 0..count {
+            let event = retained(&mut ring, i);
+            ring.events.push_back(event);
+        }
         while let Some(batch) = {
             let end = ring.base + ring.events.len() as u64;
             ring.pending.remove(&end)
@@ -275,7 +289,7 @@ impl Feed {
     pub(crate) fn advance_to(&self, position: u64) {
         let (next, time) = self.position();
         if position > next {
-            self.publish(Some((next, time)), None, (position - next) as usize);
+            self.publish_void((next, time), (position - next) as usize);
         }
     }
 

@@ -81,7 +81,7 @@ impl Store {
         for effect in effects {
             self.apply_effect(&mut held, effect);
         }
-        self.feed.publish(at, Some(effects), effects.len());
+        self.feed.publish(at, effects);
         Ok(())
     }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::Store;
 use super::commit::Held;
+use super::locks::WriteSet;
 use super::open::Origin;
 use crate::catalog::Catalog;
 use crate::durable::record::{AssocRow, Logged};
@@ -55,50 +56,54 @@ impl Store {
     /// durable errors of any write (1199061).
     pub fn apply(&self, events: &[Event]) -> Result<usize> {
         let _writing = self.writable()?;
-        let mut catalog = self.catalog.write();
-        let mut all = self.write_all();
         let mut applied = 0;
-        let mut result = Ok(());
-        for event in events {
-            let position = event.cursor.position;
-            if position < self.feed.position().0 {
-                continue;
-            }
-            let bad = |why: String| Error::ParamInvalid {
-                field: format!("event {}: {why}", event.cursor),
-            };
-            let path = PathBuf::from("event");
-            let origin = Origin {
-                path: &path,
-                offset: 0,
-            };
-            let effect = logged(&catalog, &event.change)
-                .ok_or_else(|| bad("no such model association".into()))
-                .and_then(|l| {
-                    self.resolve(&catalog, &all, l, &origin)
-                        .map_err(|e| bad(failure_text(&e)))
-                });
-            let effect = match effect {
-                Ok(effect) => effect,
-                Err(e) => {
-                    result = Err(e);
-                    break;
+        let outcome = {
+            let mut catalog = self.catalog.write();
+            let mut all = self.write_all();
+            events.iter().try_for_each(|event| {
+                if self.apply_one(&mut catalog, &mut all, event)? {
+                    applied += 1;
                 }
-            };
-            self.feed.advance_to(position);
-            let held = Held {
-                catalog: Some(&mut catalog),
-                shards: Some(&mut all),
-            };
-            if let Err(e) = self.commit(held, std::slice::from_ref(&effect)) {
-                result = Err(e);
-                break;
-            }
-            applied += 1;
-        }
-        drop((catalog, all));
+                Ok(())
+            })
+        };
         self.after_write();
-        result.map(|()| applied)
+        outcome.map(|()| applied)
+    }
+
+    /// Checks and commits one event under the catalog and every shard;
+    /// `false` when its position is already passed.
+    fn apply_one(
+        &self,
+        catalog: &mut Catalog,
+        all: &mut WriteSet<'_>,
+        event: &Event,
+    ) -> Result<bool> {
+        let position = event.cursor.position;
+        if position < self.feed.position().0 {
+            return Ok(false);
+        }
+        let bad = |why: String| Error::ParamInvalid {
+            field: format!("event {}: {why}", event.cursor),
+        };
+        // Replay's checks name a file; an event has none.
+        let path = PathBuf::new();
+        let origin = Origin {
+            path: &path,
+            offset: 0,
+        };
+        let logged = logged(catalog, &event.change)
+            .ok_or_else(|| bad("no such model association".into()))?;
+        let effect = self
+            .resolve(catalog, all, logged, &origin)
+            .map_err(|e| bad(failure_text(&e)))?;
+        self.feed.advance_to(position);
+        let held = Held {
+            catalog: Some(catalog),
+            shards: Some(all),
+        };
+        self.commit(held, std::slice::from_ref(&effect))?;
+        Ok(true)
     }
 }
 

@@ -242,15 +242,14 @@ impl Store {
                 let base = (frame.offset + FRAME_HEADER + STAMP) as u64;
                 let mut r = Reader::new(payload, base);
                 let logged = decode(&mut r).map_err(|d| corrupt(&seg.path, d.offset, d.what))?;
-                let effects = self.replay_logged(&mut held, logged, &origin)?;
                 let (next, _) = self.feed.position();
                 if position < next {
                     return Err(origin.corrupt(format!(
                         "change-feed position {position} after {next} was handed out"
                     )));
                 }
-                self.feed
-                    .publish(Some((position, time)), Some(&effects), effects.len());
+                let effects = self.replay_logged(&mut held, logged, &origin)?;
+                self.feed.publish(Some((position, time)), &effects);
             }
         }
         Ok(())
