@@ -484,9 +484,11 @@ fn cursors_survive_a_reopen() {
             got.events[0].cursor.position(),
             before_events.next.position() + 1
         );
-        // After a checkpoint, positions and the store's identity carry on.
+        // After a checkpoint and a reopen, every retained event is still
+        // there with its cursor and time, and positions carry on.
         store.checkpoint().unwrap();
         let head = store.feed_cursor();
+        let kept = store.events(Since::Start, &all(), 1000).unwrap();
         drop(store);
         let store = Store::builder()
             .path(&dir)
@@ -494,10 +496,58 @@ fn cursors_survive_a_reopen() {
             .open()
             .unwrap();
         assert_eq!(store.feed_cursor(), head);
+        assert_eq!(store.events(Since::Start, &all(), 1000).unwrap(), kept);
+        assert_eq!(
+            store
+                .events(Since::After(mid), &all(), 1000)
+                .unwrap()
+                .events,
+            kept.events[mid.position() as usize..]
+        );
         let more = store.create_instance_association("a_run_b", 4, 4).unwrap();
         let got = store.events(Since::After(head), &all(), 10).unwrap();
         assert_eq!(got.events[0].change.record().unwrap().id, more);
         drop(store);
         remove(&dir);
     }
+}
+
+#[test]
+fn retention_holds_across_checkpoints_and_a_smaller_retention_on_reopen() {
+    let dir = temp_dir("feed-retention");
+    let store = Store::builder()
+        .path(&dir)
+        .checkpoint_bytes(300)
+        .open()
+        .unwrap();
+    setup(&store);
+    let mut ids = Vec::new();
+    for i in 1..=5 {
+        ids.push(store.create_instance_association("a_run_b", i, i).unwrap());
+    }
+    let all_before = store.events(Since::Start, &all(), 1000).unwrap();
+    assert_eq!(
+        all_before.events.len(),
+        16,
+        "constant checkpoints dropped nothing"
+    );
+    drop(store);
+    let store = Store::builder()
+        .path(&dir)
+        .feed_retention(3)
+        .open()
+        .unwrap();
+    assert!(
+        store.open_report().unwrap().snapshot.is_some(),
+        "a checkpoint happened"
+    );
+    let kept = store.events(Since::Start, &all(), 1000).unwrap();
+    assert_eq!(kept.events, all_before.events[13..]);
+    let expired = all_before.events[11].cursor;
+    assert_eq!(
+        store.events(Since::After(expired), &all(), 10).unwrap_err(),
+        Error::CursorExpired
+    );
+    drop(store);
+    remove(&dir);
 }

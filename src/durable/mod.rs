@@ -33,6 +33,7 @@
 //! acknowledged one always is.
 
 pub(crate) mod codec;
+pub(crate) mod events;
 pub(crate) mod io;
 pub(crate) mod journal;
 pub(crate) mod record;

@@ -17,7 +17,8 @@
 //! 5. per model, its registered instance ids ascending, as deltas; then the
 //!    instance names;
 //! 6. the instance associations in id order: id delta, model association
-//!    key, source, target.
+//!    key, source, target;
+//! 7. the change feed's retained events (`src/durable/events.rs`).
 //!
 //! Why hand-written rows of varints rather than a serde binary format: an
 //! association is (id, model association, source, target), 28 bytes in a
@@ -29,6 +30,7 @@
 use super::codec::{DecodeError, Decoded, Reader, Writer};
 use super::journal::{u32_at, u64_at};
 use super::record::{AssocRow, decode_assoc, decode_kind, encode_assoc, encode_kind};
+use crate::feed::Retained;
 use crate::kind::AssociationKind;
 
 const MAGIC: &[u8; 8] = b"ASSNAPSH";
@@ -157,6 +159,12 @@ impl SnapshotWriter {
         };
         fill(&mut rw);
         debug_assert_eq!(rw.written, count);
+    }
+
+    /// The change feed's retained events, the first at position `base`
+    /// (after the records: the last section).
+    pub(crate) fn events(&mut self, base: u64, events: &[Retained]) {
+        super::events::encode(base, events, &mut self.w);
     }
 
     /// The finished file: header and body.
@@ -339,12 +347,17 @@ impl<'a> Snapshot<'a> {
         Ok(rec)
     }
 
-    /// Checks that the records are followed by nothing.
+    /// The change feed's retained events, read after the last record.
+    pub(crate) fn events(&mut self) -> Decoded<(u64, Vec<Retained>)> {
+        super::events::decode(&mut self.records)
+    }
+
+    /// Checks that the events are followed by nothing.
     pub(crate) fn finish(&self) -> Decoded<()> {
         if self.records.is_empty() {
             Ok(())
         } else {
-            self.records.fail("bytes after the last record")
+            self.records.fail("bytes after the last event")
         }
     }
 }

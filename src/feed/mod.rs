@@ -66,7 +66,7 @@ pub use crate::store::Follower;
 pub const DEFAULT_RETENTION: usize = 1_000_000;
 
 /// One retained event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Retained {
     pub(crate) time_ms: u64,
     pub(crate) stored: Stored,
@@ -124,10 +124,13 @@ impl Ring {
             | Effect::DeleteModelAssociation(assoc) => {
                 note(&mut self.assocs, assoc.key.0 as usize, assoc);
             }
-            Effect::Register { model, .. } | Effect::Unregister { model, .. } => {
+            Effect::Register { model, .. }
+            | Effect::Unregister { model, .. }
+            | Effect::UseModel(model)
+            | Effect::DefineModel { model, .. } => {
                 note(&mut self.models, model.key.0 as usize, model);
             }
-            _ => {}
+            Effect::AddKind(_) => {}
         }
         Stored::of(e)
     }
@@ -190,6 +193,39 @@ impl Feed {
             }),
             grown: Condvar::new(),
         }
+    }
+
+    /// A feed restored from a snapshot: `events` at positions `base ..`
+    /// (the newest `retention` of them kept), rendered through the model
+    /// associations and models given by key.
+    pub(crate) fn restored(
+        id: u32,
+        retention: usize,
+        base: u64,
+        mut events: Vec<Retained>,
+        last_time: u64,
+        assocs: Vec<Arc<AssocEntry>>,
+        models: Vec<Arc<ModelEntry>>,
+    ) -> Feed {
+        let next = base + events.len() as u64;
+        let excess = events.len().saturating_sub(retention);
+        events.drain(..excess);
+        let feed = Feed::new(id, retention, next, last_time);
+        {
+            let mut ring = feed.ring.lock();
+            ring.base = base + excess as u64;
+            ring.events = events.into();
+            ring.assocs = assocs.into_iter().map(Some).collect();
+            ring.models = models.into_iter().map(Some).collect();
+        }
+        feed
+    }
+
+    /// The retained events and the position of the first, for a snapshot.
+    /// The caller holds every store lock, so no publication is pending.
+    pub(crate) fn retained(&self) -> (u64, Vec<Retained>) {
+        let ring = self.ring.lock();
+        (ring.base, ring.events.iter().cloned().collect())
     }
 
     /// This store's identity in its cursors.

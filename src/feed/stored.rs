@@ -6,12 +6,15 @@ use super::event::{Change, EventType, WatchFilter};
 use crate::catalog::AssocEntry;
 use crate::effect::Effect;
 use crate::keys::{AssocKey, ModelKey};
+use crate::kind::AssociationKind;
 use crate::models::ModelEntry;
-use crate::record::InstanceAssociation;
+use crate::store::render;
 
-/// A retained event: ids and interned keys for the frequent kinds (32
-/// bytes, checked by a test), a boxed public [`Change`] for the rare definitions.
-#[derive(Debug, Clone)]
+/// A retained event: ids and interned keys (32 bytes, checked by a test);
+/// the rare display names and kinds boxed. Model associations and models
+/// are named by key and rendered from the feed's tables, which keep every
+/// one an event names, deleted ones too.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stored {
     /// An instance association was created (fields inline, so the tag
     /// fits beside the key).
@@ -36,8 +39,19 @@ pub(crate) enum Stored {
     },
     /// An instance was deleted.
     Unregister { model: ModelKey, inst: i64 },
-    /// Anything else.
-    Other(Box<Change>),
+    /// A model association was created.
+    AddAssoc(AssocKey),
+    /// A model association was deleted.
+    DeleteAssoc(AssocKey),
+    /// A model became known.
+    UseModel(ModelKey),
+    /// A model's display name and icon were set.
+    DefineModel {
+        model: ModelKey,
+        display: Box<(String, String)>,
+    },
+    /// An association kind was created.
+    AddKind(Box<AssociationKind>),
     /// A position reserved by a commit that failed: no event.
     Void,
 }
@@ -78,26 +92,14 @@ impl Stored {
                 model: model.key,
                 inst: *inst,
             },
-            Effect::AddKind(kind) => Stored::Other(Box::new(Change::KindAdded(kind.clone()))),
-            Effect::AddModelAssociation(a) => {
-                Stored::Other(Box::new(Change::ModelAssociationAdded(a.to_public())))
-            }
-            Effect::DeleteModelAssociation(a) => {
-                Stored::Other(Box::new(Change::ModelAssociationDeleted {
-                    id: a.id,
-                    bk_obj_asst_id: a.obj_asst_id.to_string(),
-                }))
-            }
-            Effect::UseModel(model) => Stored::Other(Box::new(Change::ModelUsed {
-                model: model.name.to_string(),
-            })),
-            Effect::DefineModel { model, name, icon } => {
-                Stored::Other(Box::new(Change::ModelDefined {
-                    model: model.name.to_string(),
-                    name: name.clone(),
-                    icon: icon.clone(),
-                }))
-            }
+            Effect::AddKind(kind) => Stored::AddKind(Box::new(kind.clone())),
+            Effect::AddModelAssociation(a) => Stored::AddAssoc(a.key),
+            Effect::DeleteModelAssociation(a) => Stored::DeleteAssoc(a.key),
+            Effect::UseModel(model) => Stored::UseModel(model.key),
+            Effect::DefineModel { model, name, icon } => Stored::DefineModel {
+                model: model.key,
+                display: Box::new((name.clone(), icon.clone())),
+            },
         }
     }
 
@@ -107,50 +109,55 @@ impl Stored {
         assocs: &[Option<Arc<AssocEntry>>],
         models: &[Option<Arc<ModelEntry>>],
     ) -> Option<Change> {
-        let model_name = |key: ModelKey| {
+        let model_name = |key: &ModelKey| {
             models
                 .get(key.0 as usize)
                 .and_then(Option::as_ref)
                 .map(|m| m.name.to_string())
         };
+        let assoc = |key: &AssocKey| assocs.get(key.0 as usize).and_then(Option::as_ref);
         Some(match self {
             Stored::Link {
-                assoc,
+                assoc: key,
                 id,
                 src,
                 dst,
-            } => Change::Created(record(assocs, *assoc, *id, *src, *dst)?),
+            } => Change::Created(render(assoc(key)?, *src, *dst, *id)),
             Stored::Unlink {
-                assoc,
+                assoc: key,
                 id,
                 src,
                 dst,
-            } => Change::Deleted(record(assocs, *assoc, *id, *src, *dst)?),
+            } => Change::Deleted(render(assoc(key)?, *src, *dst, *id)),
             Stored::Register { model, inst, name } => Change::InstanceRegistered {
-                model: model_name(*model)?,
+                model: model_name(model)?,
                 inst: *inst,
                 name: name.as_deref().map(str::to_owned),
             },
             Stored::Unregister { model, inst } => Change::InstanceUnregistered {
-                model: model_name(*model)?,
+                model: model_name(model)?,
                 inst: *inst,
             },
-            Stored::Other(change) => (**change).clone(),
+            Stored::AddAssoc(key) => Change::ModelAssociationAdded(assoc(key)?.to_public()),
+            Stored::DeleteAssoc(key) => {
+                let a = assoc(key)?;
+                Change::ModelAssociationDeleted {
+                    id: a.id,
+                    bk_obj_asst_id: a.obj_asst_id.to_string(),
+                }
+            }
+            Stored::UseModel(model) => Change::ModelUsed {
+                model: model_name(model)?,
+            },
+            Stored::DefineModel { model, display } => Change::ModelDefined {
+                model: model_name(model)?,
+                name: display.0.clone(),
+                icon: display.1.clone(),
+            },
+            Stored::AddKind(kind) => Change::KindAdded((**kind).clone()),
             Stored::Void => return None,
         })
     }
-}
-
-/// The public record of (`assoc`, `id`, `src`, `dst`).
-fn record(
-    assocs: &[Option<Arc<AssocEntry>>],
-    assoc: AssocKey,
-    id: i64,
-    src: i64,
-    dst: i64,
-) -> Option<InstanceAssociation> {
-    let a = assocs.get(assoc.0 as usize)?.as_ref()?;
-    Some(crate::store::render(a, src, dst, id))
 }
 
 /// A [`WatchFilter`] prepared against the feed's model associations.

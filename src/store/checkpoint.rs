@@ -135,6 +135,8 @@ impl Store {
                 rw.push(id, rec.assoc.0, rec.src, rec.dst);
             });
         });
+        let (base, events) = self.feed.retained();
+        w.events(base, &events);
         w.finish()
     }
 

@@ -106,18 +106,15 @@ impl StoreBuilder {
             feed_next: 1,
             feed_time: 0,
         };
-        if let Some(snap) = &found.snapshot {
-            let (r, n) = store.restore(snap).map_err(fail)?;
-            resume = r;
-            report.snapshot = Some(snap.path.clone());
-            report.snapshot_records = n;
+        match &found.snapshot {
+            Some(snap) => {
+                let (r, n) = store.restore(snap).map_err(fail)?;
+                resume = r;
+                report.snapshot = Some(snap.path.clone());
+                report.snapshot_records = n;
+            }
+            None => store.feed = Feed::new(resume.feed_id, store.feed.retention(), 1, 0),
         }
-        store.feed = Feed::new(
-            resume.feed_id,
-            store.feed.retention(),
-            resume.feed_next.max(1),
-            resume.feed_time,
-        );
         let mut scans = Vec::with_capacity(found.segments.len());
         let mut lsn = resume.lsn;
         for (i, seg) in found.segments.iter().enumerate() {

@@ -31,6 +31,7 @@ use crate::durable::record::Logged;
 use crate::durable::recovery::{Loaded, corrupt};
 use crate::durable::snapshot::{Resume, Snapshot, SnapshotError};
 use crate::error::OpenFailure;
+use crate::feed::{Feed, Retained, Stored};
 use crate::index::{MAX_RECORD_ID, Posting, Shard, StoredRecord, hash};
 use crate::keys::ModelKey;
 use crate::model_association::Mapping;
@@ -49,9 +50,9 @@ struct Row {
 }
 
 impl Store {
-    /// Loads a snapshot into this empty store; returns where replay resumes
-    /// and how many records it held.
-    pub(super) fn restore(&self, snap: &Loaded) -> Result<(Resume, u64), OpenFailure> {
+    /// Loads a snapshot into this empty store, its change feed included;
+    /// returns where replay resumes and how many records it held.
+    pub(super) fn restore(&mut self, snap: &Loaded) -> Result<(Resume, u64), OpenFailure> {
         let mut s = Snapshot::decode(&snap.bytes).map_err(|e| match e {
             SnapshotError::Corrupt(d) => corrupt(&snap.path, d.offset, d.what),
             SnapshotError::Version(version) => OpenFailure::UnsupportedVersion {
@@ -115,6 +116,9 @@ impl Store {
                 mapping: entry.mapping,
             });
         }
+        let (base, events) = s
+            .events()
+            .map_err(|d| corrupt(&snap.path, d.offset, d.what))?;
         s.finish()
             .map_err(|d| corrupt(&snap.path, d.offset, d.what))?;
         let per_model: Vec<(ModelKey, &[i64])> = models
@@ -142,7 +146,51 @@ impl Store {
             entries[key].add_live(n);
         }
         self.last_id.fetch_max(s.resume.last_id, Ordering::AcqRel);
+        drop((all, catalog));
+        self.feed = self.restore_feed(&s.resume, base, events, &entries, &models, &origin)?;
         Ok((s.resume, rows.len() as u64))
+    }
+
+    /// The change feed a snapshot kept: its events must end where the
+    /// snapshot's feed position says and name only known keys.
+    fn restore_feed(
+        &self,
+        resume: &Resume,
+        base: u64,
+        events: Vec<Retained>,
+        entries: &[Arc<AssocEntry>],
+        models: &[Arc<ModelEntry>],
+        origin: &Origin<'_>,
+    ) -> Result<Feed, OpenFailure> {
+        if base == 0 || base.checked_add(events.len() as u64) != Some(resume.feed_next) {
+            return Err(origin.corrupt("change-feed events do not end at the feed position"));
+        }
+        let known = |e: &Retained| match &e.stored {
+            Stored::Link { assoc, .. } | Stored::Unlink { assoc, .. } => {
+                (assoc.0 as usize) < entries.len()
+            }
+            Stored::AddAssoc(key) | Stored::DeleteAssoc(key) => (key.0 as usize) < entries.len(),
+            Stored::Register { model, .. }
+            | Stored::Unregister { model, .. }
+            | Stored::UseModel(model)
+            | Stored::DefineModel { model, .. } => (model.0 as usize) < models.len(),
+            Stored::AddKind(_) | Stored::Void => true,
+        };
+        if !events.iter().all(known) {
+            return Err(origin.corrupt("a change-feed event names an unknown key"));
+        }
+        if events.last().is_some_and(|e| e.time_ms > resume.feed_time) {
+            return Err(origin.corrupt("a change-feed event after the feed's last time"));
+        }
+        Ok(Feed::restored(
+            resume.feed_id,
+            self.feed.retention(),
+            base,
+            events,
+            resume.feed_time,
+            entries.to_vec(),
+            models.to_vec(),
+        ))
     }
 
     /// Interns the snapshot's models in key order, with their id counters
