@@ -3,7 +3,9 @@
 //! (`tests/model/`), comparing ids, errors (code and message), per-item
 //! batch outcomes, query results in order, then the whole contents (with
 //! every model's registered instances) and `check_invariants()` after every
-//! step. Run over three in-memory configurations: one shard, the default,
+//! step; also the change-feed events each step emitted against the model's
+//! changes, and at the end a fresh follower fed the whole feed against the
+//! model (`tests/model/feed.rs`). Run over three in-memory configurations: one shard, the default,
 //! and two shards with a batch limit of 5; plus `Op`s decoded by
 //! `arbitrary` from bytes, as the fuzz targets do.
 //!

@@ -87,7 +87,7 @@ pub(crate) fn same<T: PartialEq + Debug>(
 }
 
 #[allow(clippy::needless_pass_by_value)] // called with temporaries
-fn equal<T: PartialEq + Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+pub(crate) fn equal<T: PartialEq + Debug>(what: &str, got: T, want: T) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {

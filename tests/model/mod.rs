@@ -17,11 +17,13 @@
 //! | `reference.rs` | the model's state and writes (SPEC §3.1–§3.3, §3.5) |
 //! | `find.rs`, `rules.rs`, `reads.rs` | the model's reads (SPEC §3.4) |
 //! | `apply.rs` | `apply(store, model, op)`, `step(target, model, op)` and the full comparison |
+//! | `feed.rs` | each step's change-feed events against the model, and a follower of the whole feed |
 //! | `target.rs` | the store under test, which a durable configuration reopens and crashes |
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 mod apply;
 mod domain;
+mod feed;
 mod find;
 mod op;
 mod reads;
@@ -62,10 +64,16 @@ pub(crate) fn run_ops(store: &assocstore::Store, ops: &[Op]) -> Result<(), Strin
 ///
 /// # Errors
 /// The step, the op and the disagreement.
+/// After every step, the events since the step began must be the model's
+/// changes, and at the end a follower fed the whole feed must equal the
+/// model (`feed.rs`).
 pub(crate) fn run_ops_on(target: &mut Target, ops: &[Op]) -> Result<(), String> {
     let mut model = Model::new(target.store().batch_limit());
     for (i, op) in ops.iter().enumerate() {
-        step(target, &mut model, op).map_err(|e| format!("step {i}: {op:?}\n{e}"))?;
+        let before = feed::Before::take(target.store(), &model);
+        step(target, &mut model, op)
+            .and_then(|()| before.check(target.store(), &model))
+            .map_err(|e| format!("step {i}: {op:?}\n{e}"))?;
     }
-    Ok(())
+    feed::check_follower(target.store(), &model).map_err(|e| format!("after the last step: {e}"))
 }
