@@ -335,6 +335,7 @@ fn a_follower_fed_the_whole_feed_equals_the_leader() {
             at = end;
         }
         assert_eq!(dump(&follower), dump(&leader), "seed {seed}");
+        assert_eq!(follower.digest(), leader.digest(), "seed {seed}");
         follower.check_invariants().unwrap();
         assert_eq!(
             follower.feed_cursor().position(),
@@ -427,6 +428,7 @@ fn a_follower_tails_concurrent_writers() {
     });
     follower.catch_up().unwrap();
     assert_eq!(dump(follower.store()), dump(&leader));
+    assert_eq!(follower.store().digest(), leader.digest());
     follower.store().check_invariants().unwrap();
 }
 

@@ -84,6 +84,7 @@ mod commit;
 mod create;
 mod definitions;
 mod delete;
+mod digest;
 mod edges;
 mod follow;
 mod graph;

@@ -133,5 +133,6 @@ pub(crate) fn check_follower(store: &Store, model: &Model) -> Result<(), String>
     follower
         .apply(&feed.events)
         .map_err(|e| format!("follower: apply: {e}"))?;
-    check_contents(&follower, model).map_err(|e| format!("follower: {e}"))
+    check_contents(&follower, model).map_err(|e| format!("follower: {e}"))?;
+    equal("follower: digest", follower.digest(), store.digest())
 }
