@@ -202,8 +202,7 @@ impl Follower {
     /// The leader's cursor up to which this follower has applied.
     pub fn cursor(&self) -> Cursor {
         self.leader
-            .feed
-            .cursor(self.store.feed.position().0.saturating_sub(1))
+            .feed_cursor_at(self.store.feed_cursor().position())
     }
 
     /// Applies everything the leader has committed so far; returns how

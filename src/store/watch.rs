@@ -63,4 +63,16 @@ impl Store {
     pub fn feed_cursor(&self) -> Cursor {
         self.feed.head()
     }
+
+    /// This store's cursor at `position` ("the events after the
+    /// `position`th"): how a follower, whose positions are its leader's,
+    /// names where it stands in the leader's feed.
+    ///
+    /// ```
+    /// let store = assocstore::Store::new();
+    /// assert_eq!(store.feed_cursor_at(0), store.feed_cursor());
+    /// ```
+    pub fn feed_cursor_at(&self, position: u64) -> Cursor {
+        self.feed.cursor(position)
+    }
 }
