@@ -8,23 +8,15 @@ mod durable_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assocstore::feed::Follower;
 use assocstore::{
     BatchCreate, Change, Cursor, Durability, Error, EventType, Mapping, NewModelAssociation,
     OnDelete, Since, Store, WatchFilter,
 };
-use common::{define, many_to_many};
-use durable_support::{apply, dump, remove, temp_dir, workload};
+use common::a_run_b_with_five as setup;
+use durable_support::{remove, temp_dir};
 
 fn all() -> WatchFilter {
     WatchFilter::default()
-}
-
-/// `a_run_b` (`n:n`) with instances 1..=5 of `a` and of `b`: 11 events.
-fn setup(store: &Store) {
-    define(store, &many_to_many("a", "run", "b"));
-    store.register_instances("a", 1..=5).unwrap();
-    store.register_instances("b", 1..=5).unwrap();
 }
 
 /// (type, id) of the instance association events after `since`.
@@ -315,124 +307,6 @@ fn a_waiting_reader_wakes_on_the_commit() {
 }
 
 #[test]
-fn a_follower_fed_the_whole_feed_equals_the_leader() {
-    for seed in 1..=4 {
-        let leader = Store::new();
-        for call in workload(seed, 400) {
-            let _ = apply(&leader, &call);
-        }
-        let feed = leader.events(Since::Start, &all(), usize::MAX).unwrap();
-        let follower = Store::new();
-        // In uneven chunks, one chunk twice: applying is idempotent.
-        let mut at = 0;
-        for size in [1, 7, 50, 3, 1000].iter().cycle() {
-            if at >= feed.events.len() {
-                break;
-            }
-            let end = (at + size).min(feed.events.len());
-            follower.apply(&feed.events[at..end]).unwrap();
-            assert_eq!(follower.apply(&feed.events[at..end]).unwrap(), 0);
-            at = end;
-        }
-        assert_eq!(dump(&follower), dump(&leader), "seed {seed}");
-        assert_eq!(follower.digest(), leader.digest(), "seed {seed}");
-        follower.check_invariants().unwrap();
-        assert_eq!(
-            follower.feed_cursor().position(),
-            leader.feed_cursor().position()
-        );
-        // Its own feed repeats the leader's.
-        let again = follower.events(Since::Start, &all(), usize::MAX).unwrap();
-        let changes = |w: &assocstore::Watched| {
-            w.events
-                .iter()
-                .map(|e| e.change.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(changes(&again), changes(&feed));
-    }
-}
-
-#[test]
-fn apply_refuses_an_event_the_state_could_not_produce() {
-    let leader = Store::new();
-    setup(&leader);
-    leader.create_instance_association("a_run_b", 1, 1).unwrap();
-    let feed = leader.events(Since::Start, &all(), 100).unwrap();
-    let follower = Store::new();
-    // The record without its model association and instances.
-    let err = follower.apply(&feed.events[11..]).unwrap_err();
-    assert_eq!(err.code(), 1_199_006);
-    assert_eq!(follower.len(), 0);
-    follower.check_invariants().unwrap();
-}
-
-#[test]
-fn a_follower_tails_concurrent_writers() {
-    let leader = Arc::new(Store::new());
-    setup(&leader);
-    leader.register_instances("a", 6..=400).unwrap();
-    leader.register_instances("b", 6..=400).unwrap();
-    let follower = Follower::new(Arc::clone(&leader), Store::new());
-    let readers_done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let writers: Vec<_> = (0..8i64)
-            .map(|t| {
-                let leader = &leader;
-                s.spawn(move || {
-                    for i in 0..200i64 {
-                        let src = 1 + (t * 50 + i) % 400;
-                        let dst = 1 + (i * 7 + t) % 400;
-                        let _ = leader.create_instance_association("a_run_b", src, dst);
-                        if i % 10 == 0 {
-                            let _ = leader.delete_instance_associations_of("b", dst);
-                        }
-                    }
-                })
-            })
-            .collect();
-        // Two readers: positions strictly increasing, none missing.
-        let readers: Vec<_> = (0..2)
-            .map(|_| {
-                let (leader, done) = (&leader, &readers_done);
-                s.spawn(move || {
-                    let mut at = Since::Start;
-                    let mut last = 0;
-                    loop {
-                        let finished = done.load(std::sync::atomic::Ordering::Acquire);
-                        let got = leader
-                            .wait_events(at, &all(), 500, Duration::from_millis(5))
-                            .unwrap();
-                        for e in &got.events {
-                            assert_eq!(e.cursor.position(), last + 1, "no gap, no repeat");
-                            last = e.cursor.position();
-                        }
-                        at = Since::After(got.next);
-                        if finished && got.events.is_empty() {
-                            return last;
-                        }
-                    }
-                })
-            })
-            .collect();
-        while writers.iter().any(|w| !w.is_finished()) {
-            follower.follow(Duration::from_millis(2)).unwrap();
-        }
-        for w in writers {
-            w.join().unwrap();
-        }
-        readers_done.store(true, std::sync::atomic::Ordering::Release);
-        for r in readers {
-            assert_eq!(r.join().unwrap(), leader.feed_cursor().position());
-        }
-    });
-    follower.catch_up().unwrap();
-    assert_eq!(dump(follower.store()), dump(&leader));
-    assert_eq!(follower.store().digest(), leader.digest());
-    follower.store().check_invariants().unwrap();
-}
-
-#[test]
 fn writes_that_did_not_overlap_keep_their_order() {
     let store = Store::new();
     setup(&store);
@@ -552,4 +426,64 @@ fn retention_holds_across_checkpoints_and_a_smaller_retention_on_reopen() {
     );
     drop(store);
     remove(&dir);
+}
+
+#[test]
+fn writes_on_threads_that_did_not_overlap_keep_their_order() {
+    let store = Store::new();
+    setup(&store);
+    store.register_instances("a", 6..=400).unwrap();
+    store.register_instances("b", 6..=400).unwrap();
+    // Each create's id with the instants just before the call and just
+    // after it returned.
+    let spans: Vec<(Instant, Instant, i64)> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8i64)
+            .map(|t| {
+                let store = &store;
+                s.spawn(move || {
+                    (0..100i64)
+                        .filter_map(|i| {
+                            let began = Instant::now();
+                            let id = store
+                                .create_instance_association(
+                                    "a_run_b",
+                                    1 + t * 50 + i % 50,
+                                    1 + i * 3 % 400,
+                                )
+                                .ok()?;
+                            Some((began, Instant::now(), id))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    });
+    let events = store
+        .events(Since::Start, &WatchFilter::associations(), usize::MAX)
+        .unwrap();
+    let position: std::collections::HashMap<i64, u64> = events
+        .events
+        .iter()
+        .map(|e| (e.change.record().unwrap().id, e.cursor.position()))
+        .collect();
+    assert_eq!(position.len(), spans.len());
+    let mut ordered_pairs = 0;
+    for a in &spans {
+        for b in &spans {
+            if a.1 < b.0 {
+                ordered_pairs += 1;
+                assert!(
+                    position[&a.2] < position[&b.2],
+                    "{} returned before {} began",
+                    a.2,
+                    b.2
+                );
+            }
+        }
+    }
+    assert!(ordered_pairs > 0);
 }

@@ -170,3 +170,11 @@ pub(crate) fn race<R: Send>(threads: usize, op: impl Fn(usize) -> R + Sync) -> V
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
+
+/// `a_run_b` (`n:n`) with instances 1..=5 of `a` and of `b`: 11 change-feed
+/// events.
+pub(crate) fn a_run_b_with_five(store: &Store) {
+    define(store, &many_to_many("a", "run", "b"));
+    store.register_instances("a", 1..=5).expect("register a");
+    store.register_instances("b", 1..=5).expect("register b");
+}
