@@ -239,10 +239,17 @@ impl Store {
                 let base = (frame.offset + FRAME_HEADER + STAMP) as u64;
                 let mut r = Reader::new(payload, base);
                 let logged = decode(&mut r).map_err(|d| corrupt(&seg.path, d.offset, d.what))?;
-                let (next, _) = self.feed.position();
+                // Positions ascend and commit times never decrease along
+                // the journal, as the append mutex hands them out.
+                let (next, last_time) = self.feed.position();
                 if position < next {
                     return Err(origin.corrupt(format!(
                         "change-feed position {position} after {next} was handed out"
+                    )));
+                }
+                if time < last_time {
+                    return Err(origin.corrupt(format!(
+                        "commit time {time} before the previous record's {last_time}"
                     )));
                 }
                 let effects = self.replay_logged(&mut held, logged, &origin)?;
