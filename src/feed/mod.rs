@@ -301,7 +301,15 @@ impl Feed {
             ring.pending.insert(first, batch);
             return;
         }
-        for i in 0..count {
+        // Only the newest `retention` of a long run are kept: a run longer
+        // than that (a huge call, or a long stretch of void positions)
+        // replaces the ring without being built whole.
+        let skip = count.saturating_sub(self.retention);
+        if skip > 0 {
+            ring.events.clear();
+            ring.base = first + skip as u64;
+        }
+        for i in skip..count {
             let event = retained(&mut ring, i);
             ring.events.push_back(event);
         }
@@ -433,5 +441,20 @@ mod tests {
     fn a_retained_event_costs_40_bytes() {
         assert_eq!(std::mem::size_of::<Stored>(), 32);
         assert_eq!(std::mem::size_of::<Retained>(), 40);
+    }
+}
+
+#[cfg(test)]
+mod long_runs {
+    use super::Feed;
+
+    #[test]
+    fn a_run_longer_than_retention_is_not_built_whole() {
+        let feed = Feed::new(1, 4, 1, 0);
+        feed.publish_void((1, 0), 1 << 40);
+        let ring = feed.ring.lock();
+        assert_eq!(ring.events.len(), 4);
+        assert_eq!(ring.base, (1 << 40) - 3);
+        assert_eq!(ring.head(), 1 << 40);
     }
 }

@@ -253,6 +253,8 @@ impl Store {
                     )));
                 }
                 let effects = self.replay_logged(&mut held, logged, &origin)?;
+                // Positions a failed commit reserved left no record: void.
+                self.feed.advance_to(position);
                 self.feed.publish(Some((position, time)), &effects);
             }
         }
