@@ -35,6 +35,9 @@ pub(super) struct Facts {
     pub(super) dst_registered: bool,
     /// Where the posting lookups of source and target stopped.
     pub(super) slots: [KeySlot; 2],
+    /// The highest record id in the source's or the target's list (replay
+    /// checks that a record it adds comes after it).
+    pub(super) newest: Option<i64>,
 }
 
 impl Store {
@@ -139,6 +142,7 @@ impl Store {
             src_registered: s.has_instance(assoc.src_model, src),
             dst_registered: d.has_instance(assoc.dst_model, dst),
             slots: [out_at, inn_at],
+            newest: outs.last_id().max(ins.last_id()),
         }
     }
 }

@@ -60,8 +60,14 @@ impl Store {
         let outcome = {
             let mut catalog = self.catalog.write();
             let mut all = self.write_all();
+            // With every lock held no other commit moves the feed: the next
+            // position is known here, not asked for each event.
+            let mut next = self.feed.position().0;
             events.iter().try_for_each(|event| {
-                if self.apply_one(&mut catalog, &mut all, event)? {
+                let position = event.cursor.position;
+                if position >= next {
+                    self.apply_one(&mut catalog, &mut all, event, next)?;
+                    next = position + 1;
                     applied += 1;
                 }
                 Ok(())
@@ -71,18 +77,16 @@ impl Store {
         outcome.map(|()| applied)
     }
 
-    /// Checks and commits one event under the catalog and every shard;
-    /// `false` when its position is already passed.
+    /// Checks and commits one event, at or after position `next`, under
+    /// the catalog and every shard.
     fn apply_one(
         &self,
         catalog: &mut Catalog,
         all: &mut WriteSet<'_>,
         event: &Event,
-    ) -> Result<bool> {
+        next: u64,
+    ) -> Result<()> {
         let position = event.cursor.position;
-        if position < self.feed.position().0 {
-            return Ok(false);
-        }
         let bad = |why: String| Error::ParamInvalid {
             field: format!("event {}: {why}", event.cursor),
         };
@@ -97,13 +101,14 @@ impl Store {
         let effect = self
             .resolve(catalog, all, logged, &origin)
             .map_err(|e| bad(failure_text(&e)))?;
-        self.feed.advance_to(position);
+        if position > next {
+            self.feed.advance_to(position);
+        }
         let held = Held {
             catalog: Some(catalog),
             shards: Some(all),
         };
-        self.commit(held, std::slice::from_ref(&effect))?;
-        Ok(true)
+        self.commit(held, std::slice::from_ref(&effect))
     }
 }
 

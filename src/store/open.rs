@@ -407,10 +407,7 @@ impl Store {
             .by_id(assoc)
             .ok_or_else(|| origin.corrupt(format!("record {id}: unknown model association")))?;
         let facts = self.probe(set, &entry, src, dst);
-        let s = set.get(self.shard_index(src));
-        let d = set.get(self.shard_index(dst));
-        let ascends = s.out.get(entry.key, src).last_id().is_none_or(|l| l < id)
-            && d.inn.get(entry.key, dst).last_id().is_none_or(|l| l < id);
+        let ascends = facts.newest.is_none_or(|l| l < id);
         let fresh = (1..=MAX_RECORD_ID).contains(&id) && self.records.is_unwritten(id);
         let allowed = mapping::check(entry.mapping, facts.src_is_source, facts.dst_is_target);
         if !(fresh
