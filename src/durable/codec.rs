@@ -33,6 +33,14 @@ impl Writer {
     pub(crate) fn bool(&mut self, v: bool) {
         self.u8(u8::from(v));
     }
+
+    /// A presence flag, then the string if present.
+    pub(crate) fn opt_str(&mut self, s: Option<&str>) {
+        self.bool(s.is_some());
+        if let Some(s) = s {
+            self.str(s);
+        }
+    }
 }
 
 /// Why decoding stopped, and where (relative to the reader's base).
@@ -132,6 +140,15 @@ impl<'a> Reader<'a> {
             0 => Ok(false),
             1 => Ok(true),
             _ => self.fail("bad boolean"),
+        }
+    }
+
+    /// What [`Writer::opt_str`] wrote.
+    pub(crate) fn opt_str(&mut self) -> Decoded<Option<String>> {
+        if self.bool()? {
+            self.str().map(Some)
+        } else {
+            Ok(None)
         }
     }
 }

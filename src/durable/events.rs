@@ -64,13 +64,7 @@ pub(crate) fn encode(base: u64, events: &[Retained], w: &mut Writer) {
                 w.u8(REGISTER);
                 w.u64(u64::from(model.0));
                 w.i64(*inst);
-                match name {
-                    Some(n) => {
-                        w.bool(true);
-                        w.str(n);
-                    }
-                    None => w.bool(false),
-                }
+                w.opt_str(name.as_deref());
             }
             Stored::Unregister { model, inst } => {
                 w.u8(UNREGISTER);
@@ -141,11 +135,7 @@ pub(crate) fn decode(r: &mut Reader<'_>) -> Decoded<(u64, Vec<Retained>)> {
             REGISTER => Stored::Register {
                 model: ModelKey(key(r)?),
                 inst: r.i64()?,
-                name: if r.bool()? {
-                    Some(r.str()?.into_boxed_str())
-                } else {
-                    None
-                },
+                name: r.opt_str()?.map(String::into_boxed_str),
             },
             UNREGISTER => Stored::Unregister {
                 model: ModelKey(key(r)?),

@@ -148,13 +148,7 @@ fn encode_run(run: &[Effect], w: &mut Writer) {
                 match e {
                     Effect::Register { inst, name, .. } => {
                         w.i64(*inst);
-                        match name {
-                            Some(n) => {
-                                w.bool(true);
-                                w.str(n);
-                            }
-                            None => w.bool(false),
-                        }
+                        w.opt_str(name.as_deref());
                     }
                     Effect::Unregister { inst, .. } => w.i64(*inst),
                     _ => {}
@@ -267,7 +261,7 @@ fn decode_run(r: &mut Reader<'_>, out: &mut Vec<Logged>) -> Decoded<()> {
             for _ in 0..n {
                 let inst = r.i64()?;
                 out.push(if tag == REGISTER {
-                    let name = if r.bool()? { Some(r.str()?) } else { None };
+                    let name = r.opt_str()?;
                     Logged::Register {
                         model: model.clone(),
                         inst,
