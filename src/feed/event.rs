@@ -150,10 +150,11 @@ pub enum Change {
     Created(InstanceAssociation),
     /// An instance association was removed.
     Deleted(InstanceAssociation),
-    /// A user-defined association kind was created.
-    KindAdded(AssociationKind),
+    /// A user-defined association kind was created (boxed, as the rare
+    /// large variants are, so a record event stays small).
+    KindAdded(Box<AssociationKind>),
     /// A model association was created.
-    ModelAssociationAdded(ModelAssociation),
+    ModelAssociationAdded(Box<ModelAssociation>),
     /// A model association (with no records) was deleted.
     ModelAssociationDeleted {
         /// Its id.

@@ -442,6 +442,12 @@ mod tests {
         assert_eq!(std::mem::size_of::<Stored>(), 32);
         assert_eq!(std::mem::size_of::<Retained>(), 40);
     }
+
+    #[test]
+    fn a_read_event_is_not_much_bigger_than_its_record() {
+        let record = std::mem::size_of::<crate::InstanceAssociation>();
+        assert!(std::mem::size_of::<super::Event>() <= record + 32);
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,9 @@ impl Stored {
                 model: model_name(model)?,
                 inst: *inst,
             },
-            Stored::AddAssoc(key) => Change::ModelAssociationAdded(assoc(key)?.to_public()),
+            Stored::AddAssoc(key) => {
+                Change::ModelAssociationAdded(Box::new(assoc(key)?.to_public()))
+            }
             Stored::DeleteAssoc(key) => {
                 let a = assoc(key)?;
                 Change::ModelAssociationDeleted {
@@ -154,7 +156,7 @@ impl Stored {
                 name: display.0.clone(),
                 icon: display.1.clone(),
             },
-            Stored::AddKind(kind) => Change::KindAdded((**kind).clone()),
+            Stored::AddKind(kind) => Change::KindAdded(kind.clone()),
             Stored::Void => return None,
         })
     }

@@ -136,7 +136,7 @@ fn logged(catalog: &Catalog, change: &Change) -> Option<Logged> {
             src: r.bk_inst_id,
             dst: r.bk_asst_inst_id,
         },
-        Change::KindAdded(kind) => Logged::AddKind(kind.clone()),
+        Change::KindAdded(kind) => Logged::AddKind((**kind).clone()),
         Change::ModelAssociationAdded(a) => Logged::AddModelAssociation(AssocRow {
             id: a.id,
             obj_asst_id: a.bk_obj_asst_id.clone(),
