@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assocstore::feed::Follower;
+use assocstore::storage::SimulatedDisk;
+use assocstore::{BatchCreate, Change, Durability, Event};
 use assocstore::{Since, Store, WatchFilter};
 use common::a_run_b_with_five as setup;
-use durable_support::{apply, dump, remove, temp_dir, workload};
+use durable_support::{apply, dump, open_sim, remove, temp_dir, workload};
 
 fn all() -> WatchFilter {
     WatchFilter::default()
@@ -68,6 +70,98 @@ fn apply_refuses_an_event_the_state_could_not_produce() {
     assert_eq!(err.code(), 1_199_006);
     assert_eq!(follower.len(), 0);
     follower.check_invariants().unwrap();
+}
+
+/// A leader with the `a_run_b` definitions, 200 instances a side and 200
+/// records created by one batch: its whole feed, and where the batch's
+/// events start.
+fn leader_with_a_batch() -> (Store, Vec<Event>, usize) {
+    let leader = Store::new();
+    setup(&leader);
+    leader.register_instances("a", 6..=200).unwrap();
+    leader.register_instances("b", 6..=200).unwrap();
+    let batch_at = leader.feed_cursor().position() as usize;
+    let pairs: Vec<(i64, i64)> = (1..=200).map(|i| (i, 201 - i)).collect();
+    let out = leader
+        .batch_create_instance_associations(&BatchCreate::new("a", "b", "a_run_b", pairs))
+        .unwrap();
+    assert!(out.error_msg().is_empty());
+    let feed = leader.events(Since::Start, &all(), usize::MAX).unwrap();
+    (leader, feed.events, batch_at)
+}
+
+#[test]
+fn a_refused_event_keeps_the_ones_before_it_in_the_same_call() {
+    let (leader, events, batch_at) = leader_with_a_batch();
+    let follower = Store::new();
+    follower.apply(&events[..batch_at]).unwrap();
+    // Ten of the batch's events, then the first of them again at the next
+    // position: its triple exists, so it is refused.
+    let mut chunk = events[batch_at..batch_at + 10].to_vec();
+    let mut again = chunk[0].clone();
+    again.cursor = leader.feed_cursor_at(chunk[9].cursor.position() + 1);
+    chunk.push(again);
+    let err = follower.apply(&chunk).unwrap_err();
+    assert_eq!(err.code(), 1_199_006);
+    assert_eq!(follower.len(), 10);
+    assert_eq!(
+        follower.feed_cursor().position(),
+        chunk[9].cursor.position()
+    );
+    follower.check_invariants().unwrap();
+    // Its feed holds the ten, readable like any other events.
+    let mine = follower
+        .events(
+            Since::After(follower.feed_cursor_at(batch_at as u64)),
+            &all(),
+            100,
+        )
+        .unwrap();
+    assert_eq!(mine.events.len(), 10);
+    // The rest of the leader's feed brings it level.
+    follower.apply(&events[batch_at + 10..]).unwrap();
+    assert_eq!(follower.digest(), leader.digest());
+}
+
+#[test]
+fn a_durable_follower_commits_a_chunk_as_one_record_and_takes_it_back_if_the_write_fails() {
+    let (leader, events, batch_at) = leader_with_a_batch();
+    for short in [false, true] {
+        let disk = SimulatedDisk::new();
+        disk.short_writes(short);
+        let follower = open_sim(&disk, Durability::Immediate, 1 << 30).unwrap();
+        follower.apply(&events[..batch_at]).unwrap();
+        // 100 creates cost one journal write and one sync, not 100 of each.
+        let before = disk.io_count();
+        follower.apply(&events[batch_at..batch_at + 100]).unwrap();
+        assert_eq!(disk.io_count() - before, 2, "short writes {short}");
+        let (len, digest) = (follower.len(), follower.digest());
+        let cursor = follower.feed_cursor();
+        // The next chunk's journal write fails: none of it stays visible.
+        disk.fail_after(0);
+        let err = follower.apply(&events[batch_at + 100..]).unwrap_err();
+        assert_eq!(err.code(), 1_199_061, "short writes {short}");
+        assert!(follower.is_read_only());
+        assert_eq!(follower.len(), len);
+        assert_eq!(follower.digest(), digest);
+        let Change::Created(first) = &events[batch_at + 100].change else {
+            panic!("a batch event that is not a create");
+        };
+        assert_eq!(follower.instance_association(first.id), None);
+        // (The positions it had reserved are void: no event shows.)
+        let shown = follower.events(Since::After(cursor), &all(), 1000).unwrap();
+        assert!(shown.events.is_empty());
+        follower.check_invariants().unwrap();
+        // Reopened, it holds the first chunk and takes the rest.
+        disk.heal();
+        drop(follower);
+        let follower = open_sim(&disk, Durability::Immediate, 1 << 30).unwrap();
+        assert_eq!(follower.digest(), digest, "short writes {short}");
+        assert_eq!(follower.feed_cursor().position(), cursor.position());
+        follower.apply(&events[batch_at + 100..]).unwrap();
+        assert_eq!(follower.digest(), leader.digest());
+        assert_eq!(dump(&follower), dump(&leader));
+    }
 }
 
 #[test]

@@ -17,6 +17,12 @@
 //!   pairing with the `Release` store that published the slot.
 //!
 //! The price: a deleted record's slot (20 bytes) is not reclaimed.
+//!
+//! One exception to "written once": a follower's run (`src/store/follow.rs`)
+//! writes its records *pending* (readable by the posting tables, invisible
+//! to `get` and the count) before its journal write, and confirms them
+//! after it, or, if the write fails, empties them again before releasing
+//! its locks; the store is read-only from then on, so no id is reused.
 
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
@@ -47,6 +53,9 @@ pub(crate) const MAX_RECORD_ID: i64 = (1 << (3 * LEVEL_BITS)) - 1;
 const EMPTY: u32 = 0;
 const LIVE: u32 = 1;
 const DEAD: u32 = 2;
+/// Written but not yet committed: the posting tables may read it, `get`
+/// does not see it (a follower's run waiting for its journal write).
+const PENDING: u32 = 3;
 const STATE_MASK: u32 = 3;
 
 /// The largest model association key a slot can hold (30 bits; the other
@@ -131,13 +140,52 @@ impl RecordTable {
     /// at most [`MAX_RECORD_ID`], which the store checks when it hands ids
     /// out.
     pub(crate) fn insert(&self, id: i64, rec: StoredRecord) {
+        self.write(id, rec, LIVE);
+        self.live.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// As [`RecordTable::insert`], but pending: the posting tables can read
+    /// it and no id can repeat it, while `get` and the count do not see it
+    /// until [`RecordTable::confirm`] (or [`RecordTable::unwrite`] takes it
+    /// back).
+    pub(crate) fn insert_pending(&self, id: i64, rec: StoredRecord) {
+        self.write(id, rec, PENDING);
+    }
+
+    fn write(&self, id: i64, rec: StoredRecord, state: u32) {
         let Some(slot) = self.slot_or_alloc(id) else {
             return;
         };
         store_i64(&slot.src, rec.src);
         store_i64(&slot.dst, rec.dst);
-        slot.meta.store(rec.assoc.0 << 2 | LIVE, Ordering::Release);
-        self.live.fetch_add(1, Ordering::Relaxed);
+        slot.meta.store(rec.assoc.0 << 2 | state, Ordering::Release);
+    }
+
+    /// Makes pending record `id` live.
+    pub(crate) fn confirm(&self, id: i64) {
+        if self.swap_state(id, PENDING, LIVE) {
+            self.live.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes pending record `id` back: its slot is empty again.
+    pub(crate) fn unwrite(&self, id: i64) {
+        self.swap_state(id, PENDING, EMPTY);
+    }
+
+    /// Moves slot `id` from state `from` to `to`; `false` if it was not in
+    /// `from`. The caller holds the shard locks of both endpoints.
+    fn swap_state(&self, id: i64, from: u32, to: u32) -> bool {
+        let Some(slot) = self.slot(id) else {
+            return false;
+        };
+        let meta = slot.meta.load(Ordering::Acquire);
+        if meta & STATE_MASK != from {
+            return false;
+        }
+        slot.meta
+            .store((meta & !STATE_MASK) | to, Ordering::Release);
+        true
     }
 
     /// The live record `id`, if any. Lock-free.
@@ -164,17 +212,11 @@ impl RecordTable {
     /// Marks record `id` dead; `false` if it was not live. The caller holds
     /// the shard locks of both endpoints.
     pub(crate) fn kill(&self, id: i64) -> bool {
-        let Some(slot) = self.slot(id) else {
-            return false;
-        };
-        let meta = slot.meta.load(Ordering::Acquire);
-        if meta & STATE_MASK != LIVE {
-            return false;
+        let killed = self.swap_state(id, LIVE, DEAD);
+        if killed {
+            self.live.fetch_sub(1, Ordering::Relaxed);
         }
-        slot.meta
-            .store((meta & !STATE_MASK) | DEAD, Ordering::Release);
-        self.live.fetch_sub(1, Ordering::Relaxed);
-        true
+        killed
     }
 
     /// Live records.
@@ -273,5 +315,42 @@ mod tests {
         assert_eq!(table.get(0), None);
         assert_eq!(table.get(MAX_RECORD_ID + 1), None);
         assert_eq!(table.snapshot(5000).len(), 3);
+    }
+
+    #[test]
+    fn a_pending_record_is_indexable_but_unseen_until_confirmed() {
+        let table = RecordTable::default();
+        let rec = StoredRecord {
+            assoc: AssocKey(3),
+            src: 10,
+            dst: 20,
+        };
+        for confirm in [true, false] {
+            table.insert_pending(7, rec);
+            assert_eq!(table.get(7), None);
+            assert_eq!(table.fields(7), rec);
+            assert!(!table.is_unwritten(7), "its id is taken");
+            assert!(!table.kill(7), "only a live record dies");
+            assert_eq!(table.len(), 0);
+            assert!(table.snapshot(10).is_empty());
+            if confirm {
+                table.confirm(7);
+                assert_eq!(table.get(7), Some(rec));
+                assert_eq!(table.len(), 1);
+                assert!(table.kill(7));
+                table.unwrite(7);
+                assert!(table.is_dead(7), "unwrite leaves a dead record alone");
+                // A fresh table for the second round.
+                let fresh = RecordTable::default();
+                fresh.insert_pending(7, rec);
+                fresh.unwrite(7);
+                assert!(fresh.is_unwritten(7));
+                assert_eq!(fresh.get(7), None);
+                assert_eq!(fresh.len(), 0);
+            } else {
+                table.confirm(8);
+                assert_eq!(table.len(), 0, "confirming an empty slot does nothing");
+            }
+        }
     }
 }

@@ -170,6 +170,52 @@ impl Store {
         set: &mut WriteSet<'_>,
         assoc: &AssocEntry,
         id: i64,
+        ends: (i64, i64),
+        slots: Option<[KeySlot; 2]>,
+    ) {
+        self.records.insert(id, stored(assoc, ends));
+        self.index_link(set, assoc, id, ends, slots);
+        assoc.add_live(1);
+    }
+
+    /// As [`Store::link`], but the record stays pending (invisible to
+    /// readers by id and to the counts) until [`Store::confirm_link`].
+    pub(super) fn link_pending(
+        &self,
+        set: &mut WriteSet<'_>,
+        assoc: &AssocEntry,
+        id: i64,
+        ends: (i64, i64),
+        slots: Option<[KeySlot; 2]>,
+    ) {
+        self.records.insert_pending(id, stored(assoc, ends));
+        self.index_link(set, assoc, id, ends, slots);
+    }
+
+    /// Makes a pending record live.
+    pub(super) fn confirm_link(&self, assoc: &AssocEntry, id: i64) {
+        self.records.confirm(id);
+        assoc.add_live(1);
+    }
+
+    /// Takes a pending record back: out of both posting lists, its slot
+    /// empty again.
+    pub(super) fn unlink_pending(
+        &self,
+        set: &mut WriteSet<'_>,
+        assoc: &AssocEntry,
+        id: i64,
+        ends: (i64, i64),
+    ) {
+        self.unindex_link(set, assoc, id, ends);
+        self.records.unwrite(id);
+    }
+
+    fn index_link(
+        &self,
+        set: &mut WriteSet<'_>,
+        assoc: &AssocEntry,
+        id: i64,
         (src, dst): (i64, i64),
         slots: Option<[KeySlot; 2]>,
     ) {
@@ -180,21 +226,28 @@ impl Store {
                 set.get(d).inn.lookup(assoc.key, dst, hash(dst)).1,
             ]
         });
-        let rec = StoredRecord {
-            assoc: assoc.key,
-            src,
-            dst,
-        };
-        self.records.insert(id, rec);
         let out = Posting { other: dst, id };
         set.get_mut(s).out.push_at(assoc.key, src, out_at, out);
         let inn = Posting { other: src, id };
         set.get_mut(d).inn.push_at(assoc.key, dst, inn_at, inn);
-        assoc.add_live(1);
     }
 
     /// Removes record `id` from both posting lists and marks it dead.
-    fn unlink(&self, set: &mut WriteSet<'_>, assoc: &AssocEntry, id: i64, (src, dst): (i64, i64)) {
+    fn unlink(&self, set: &mut WriteSet<'_>, assoc: &AssocEntry, id: i64, ends: (i64, i64)) {
+        self.unindex_link(set, assoc, id, ends);
+        if self.records.kill(id) {
+            assoc.sub_live(1);
+        }
+    }
+
+    /// Removes record `id` from both posting lists only.
+    fn unindex_link(
+        &self,
+        set: &mut WriteSet<'_>,
+        assoc: &AssocEntry,
+        id: i64,
+        (src, dst): (i64, i64),
+    ) {
         let found = set
             .get_mut(self.shard_index(src))
             .out
@@ -204,8 +257,14 @@ impl Store {
             .inn
             .remove(assoc.key, dst, id);
         debug_assert!(found && found_in, "record {id} was not indexed");
-        if self.records.kill(id) {
-            assoc.sub_live(1);
-        }
+    }
+}
+
+/// A record of `assoc` as the record table stores it.
+fn stored(assoc: &AssocEntry, (src, dst): (i64, i64)) -> StoredRecord {
+    StoredRecord {
+        assoc: assoc.key,
+        src,
+        dst,
     }
 }

@@ -7,6 +7,31 @@
 //! simply "positions below the follower's next one", which makes applying
 //! idempotent and lets a follower resume from its own state, including
 //! after a reopen of a durable follower.
+//!
+//! # One call, one commit
+//!
+//! `apply` holds the catalog and every shard for the whole call, so no
+//! reader that takes a lock sees anything it does until it returns. It
+//! checks and applies the events one by one (each sees the ones before it,
+//! as replay does), and commits the consecutive ones together: one journal
+//! record, one sync at `Immediate`, one publication, instead of one of each
+//! per event.
+//!
+//! On a durable store the journal is written *after* the run is applied to
+//! the shards but *before* the locks are released, which keeps the commit
+//! step's promise that nothing unjournaled is ever visible:
+//!
+//! * the record table, which readers by id consult without a lock, holds
+//!   the run's records *pending* (the posting tables can read them, readers
+//!   and counts do not see them) until the journal holds them;
+//! * if the write fails, the run's postings and registrations are taken
+//!   back, newest first, before the locks go.
+//!
+//! So a durable store's run holds only effects that can be taken back
+//! exactly (records created, instances registered: the bulk of any feed);
+//! any other event ends the run and is committed alone through the
+//! ordinary commit step. An in-memory store has no journal to fail and
+//! applies and commits any run whole.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,18 +39,18 @@ use std::time::Duration;
 
 use super::Store;
 use super::commit::Held;
-use super::locks::WriteSet;
 use super::open::Origin;
 use crate::catalog::Catalog;
 use crate::durable::record::{AssocRow, Logged};
+use crate::effect::Effect;
 use crate::error::{Error, OpenFailure, Result};
 use crate::feed::{Change, Cursor, Event, Since, WatchFilter};
 
 impl Store {
     /// Applies events read from another store's feed ([`Store::events`]
-    /// with the default filter), in order, each one committed (journaled,
-    /// for a durable store) as it was on the leader: ids, positions and
-    /// all. Events at positions this store has already passed are skipped,
+    /// with the default filter), in order, each one committed as it was on
+    /// the leader: ids, positions and all (a durable store journals the
+    /// consecutive events of one call as one record, with one sync). Events at positions this store has already passed are skipped,
     /// so applying the same events twice changes nothing. Returns how many
     /// were applied.
     ///
@@ -60,33 +85,41 @@ impl Store {
         let outcome = {
             let mut catalog = self.catalog.write();
             let mut all = self.write_all();
+            let mut held = Held {
+                catalog: Some(&mut catalog),
+                shards: Some(&mut all),
+            };
             // With every lock held no other commit moves the feed: the next
             // position is known here, not asked for each event.
             let mut next = self.feed.position().0;
-            events.iter().try_for_each(|event| {
+            let mut run = Run::default();
+            let result = events.iter().try_for_each(|event| {
                 let position = event.cursor.position;
-                if position >= next {
-                    self.apply_one(&mut catalog, &mut all, event, next)?;
-                    next = position + 1;
-                    applied += 1;
+                if position < next {
+                    return Ok(());
                 }
+                if position > next {
+                    // Positions the leader skipped: void here too.
+                    self.flush_run(&mut held, &mut run)?;
+                    self.feed.advance_to(position);
+                }
+                self.apply_one(&mut held, &mut run, event)?;
+                next = position + 1;
+                applied += 1;
                 Ok(())
-            })
+            });
+            // Events applied before a refused one stay (unless their
+            // journal write fails: that error wins).
+            self.flush_run(&mut held, &mut run).and(result)
         };
         self.after_write();
         outcome.map(|()| applied)
     }
 
-    /// Checks and commits one event, at or after position `next`, under
-    /// the catalog and every shard.
-    fn apply_one(
-        &self,
-        catalog: &mut Catalog,
-        all: &mut WriteSet<'_>,
-        event: &Event,
-        next: u64,
-    ) -> Result<()> {
-        let position = event.cursor.position;
+    /// Checks one event against the state (with the run applied) and adds
+    /// it to the run; an effect the run could not take back if its journal
+    /// write failed is committed alone, after the run.
+    fn apply_one(&self, held: &mut Held<'_, '_, '_>, run: &mut Run, event: &Event) -> Result<()> {
         let bad = |why: String| Error::ParamInvalid {
             field: format!("event {}: {why}", event.cursor),
         };
@@ -96,20 +129,104 @@ impl Store {
             path: &path,
             offset: 0,
         };
+        let (Some(catalog), Some(set)) = (held.catalog.as_deref(), held.shards.as_deref()) else {
+            return Err(bad("internal: locks not held".into()));
+        };
         let logged = logged(catalog, &event.change)
             .ok_or_else(|| bad("no such model association".into()))?;
         let effect = self
-            .resolve(catalog, all, logged, &origin)
+            .resolve(catalog, set, logged, &origin)
             .map_err(|e| bad(failure_text(&e)))?;
-        if position > next {
-            self.feed.advance_to(position);
+        if self.durable.is_none() {
+            self.apply_effect(held, &effect);
+        } else if let (
+            Effect::Link {
+                assoc,
+                id,
+                src,
+                dst,
+                slots,
+            },
+            Some(set),
+        ) = (&effect, held.shards.as_deref_mut())
+        {
+            // Readers by id take no lock: its record stays pending until
+            // the journal holds it.
+            self.link_pending(set, assoc, *id, (*src, *dst), *slots);
+        } else if matches!(effect, Effect::Register { .. }) {
+            self.apply_effect(held, &effect);
+        } else {
+            self.flush_run(held, run)?;
+            let held = Held {
+                catalog: held.catalog.as_deref_mut(),
+                shards: held.shards.as_deref_mut(),
+            };
+            return self.commit(held, std::slice::from_ref(&effect));
         }
-        let held = Held {
-            catalog: Some(catalog),
-            shards: Some(all),
-        };
-        self.commit(held, std::slice::from_ref(&effect))
+        run.effects.push(effect);
+        Ok(())
     }
+
+    /// Commits a run of applied effects as one call: one journal record
+    /// (and one sync at `Immediate`), then its records, then published. If
+    /// the journal write fails the run is taken back, newest first, so
+    /// nothing unjournaled stays visible.
+    fn flush_run(&self, held: &mut Held<'_, '_, '_>, run: &mut Run) -> Result<()> {
+        if run.effects.is_empty() {
+            return Ok(());
+        }
+        let at = match &self.durable {
+            Some(durable) => match durable.log(&run.effects, &self.feed) {
+                Ok(at) => Some(at),
+                Err(e) => {
+                    for effect in run.effects.drain(..).rev() {
+                        self.undo(held, &effect);
+                    }
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        if at.is_some() {
+            for effect in &run.effects {
+                if let Effect::Link { assoc, id, .. } = effect {
+                    self.confirm_link(assoc, *id);
+                }
+            }
+        }
+        self.feed.publish(at, &run.effects);
+        run.effects.clear();
+        Ok(())
+    }
+
+    /// Takes back a run's applied effect on a durable store (a record's
+    /// postings, or an instance registered).
+    fn undo(&self, held: &mut Held<'_, '_, '_>, effect: &Effect) {
+        let Some(set) = held.shards.as_deref_mut() else {
+            return;
+        };
+        match effect {
+            Effect::Link {
+                assoc,
+                id,
+                src,
+                dst,
+                ..
+            } => self.unlink_pending(set, assoc, *id, (*src, *dst)),
+            Effect::Register { model, inst, .. } => {
+                set.get_mut(self.shard_index(*inst))
+                    .unregister(model.key, *inst);
+            }
+            _ => debug_assert!(false, "a run holds only links and registrations"),
+        }
+    }
+}
+
+/// The events of one `apply` call checked and applied, not yet committed.
+#[derive(Default)]
+struct Run {
+    /// Their effects, in feed order.
+    effects: Vec<Effect>,
 }
 
 /// What a replay check said, without the file and offset it has none of.
