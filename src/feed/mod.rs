@@ -223,6 +223,11 @@ impl Feed {
 
     /// The retained events and the position of the first, for a snapshot.
     /// The caller holds every store lock, so no publication is pending.
+    /// How many events the ring holds (voids included).
+    pub(crate) fn retained_count(&self) -> usize {
+        self.ring.lock().events.len()
+    }
+
     pub(crate) fn retained(&self) -> (u64, Vec<Retained>) {
         let ring = self.ring.lock();
         (ring.base, ring.events.iter().cloned().collect())

@@ -58,6 +58,19 @@ impl Store {
         self.feed.wait(since, filter, limit, timeout)
     }
 
+    /// How many events the feed retains now (at most the retention set
+    /// with [`crate::StoreBuilder::feed_retention`]).
+    ///
+    /// ```
+    /// let store = assocstore::Store::new();
+    /// store.register_instance("host", Some(1), None)?;
+    /// assert_eq!(store.retained_events(), 1);
+    /// # Ok::<(), assocstore::Error>(())
+    /// ```
+    pub fn retained_events(&self) -> usize {
+        self.feed.retained_count()
+    }
+
     /// The newest position of the feed: reading after it returns only what
     /// commits later (the "now" token).
     pub fn feed_cursor(&self) -> Cursor {

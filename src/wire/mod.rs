@@ -98,6 +98,23 @@ fn call(store: &Store, api: &str, body: &Value) -> Result<Value> {
 /// allows 10,000; `serde_json` alone, 128). Deeper lines are 1199000.
 pub const MAX_JSON_DEPTH: usize = 1000;
 
+/// Parses a request body (an HTTP body, say) as JSON, with the nesting
+/// limit of a replay line.
+///
+/// ```
+/// use assocstore::wire::parse_body;
+/// assert!(parse_body(br#"{"bk_obj_id": "host"}"#).is_ok());
+/// assert_eq!(parse_body(b"{").unwrap_err().code(), 1199000);
+/// ```
+///
+/// # Errors
+/// 1199000 (`Deserializing JSON data failed`) for bytes that are not one
+/// JSON value (empty, truncated, not UTF-8, trailing bytes, nested deeper
+/// than [`MAX_JSON_DEPTH`]).
+pub fn parse_body(body: &[u8]) -> Result<Value> {
+    parse_line(body).ok_or(Error::JsonDecode)
+}
+
 /// Serves one replay line (`{"api": ..., "body": ...}`, surrounding white
 /// space and a trailing `\r` ignored) and returns the envelope as one line of
 /// JSON, without a newline. A line that is not JSON (empty, truncated, not

@@ -879,9 +879,9 @@ fn stdin_is_streamed_one_response_per_request_in_order() {
 #[test]
 fn help_prints_the_format_with_an_example_and_exits_zero() {
     let output = Command::new(BIN)
-        .arg("--help")
+        .args(["replay", "--help"])
         .output()
-        .expect("run --help");
+        .expect("run replay --help");
     assert!(
         output.status.success(),
         "--help exit status {:?}",
@@ -910,6 +910,40 @@ fn help_prints_the_format_with_an_example_and_exits_zero() {
 }
 
 #[test]
+fn the_top_level_help_lists_every_command() {
+    let output = Command::new(BIN)
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["replay", "serve", "verify"] {
+        assert!(help.contains(command), "--help lacks {command}:\n{help}");
+    }
+}
+
+#[test]
+fn an_unknown_command_or_option_is_named_and_exits_2() {
+    for args in [
+        &["frobnicate"][..],
+        &["replay", "--nope"],
+        &["serve", "--listen", "nowhere"],
+    ] {
+        let output = Command::new(BIN)
+            .args(args)
+            .output()
+            .expect("run assocstore");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let named = args.last().copied().unwrap_or_default();
+        assert!(
+            stderr.contains(named),
+            "{args:?}: stderr does not name {named}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn an_unreadable_file_exits_non_zero_with_a_message() {
     let missing = Path::new("tests/fixtures/no-such-dir/requests.jsonl");
     for path in [missing, Path::new("tests/fixtures")] {
@@ -926,7 +960,49 @@ fn an_unreadable_file_exits_non_zero_with_a_message() {
             output.status
         );
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!stderr.trim().is_empty(), "{path:?}: nothing on stderr");
+        assert!(
+            stderr.contains(&*path.to_string_lossy()),
+            "{path:?}: stderr does not name it: {stderr}"
+        );
         assert!(output.stdout.is_empty(), "{path:?}: output on stdout");
+    }
+}
+
+#[test]
+fn a_replay_ends_with_a_summary_line_unless_quiet() {
+    for quiet in [false, true] {
+        let mut child = Command::new(BIN)
+            .arg("replay")
+            .args(quiet.then_some("--quiet"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run assocstore");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(
+                b"{\"api\":\"create_inst\",\"body\":{\"bk_obj_id\":\"host\"}}\nnot json\n{}\n",
+            )
+            .expect("write");
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if quiet {
+            assert!(stderr.is_empty(), "quiet: {stderr}");
+        } else {
+            assert!(
+                stderr.starts_with("assocstore: 3 lines, 2 errors, ")
+                    && stderr.contains(" lines/s"),
+                "{stderr}"
+            );
+            assert_eq!(
+                stderr.lines().count(),
+                1,
+                "one line, no progress bar off a terminal"
+            );
+        }
     }
 }

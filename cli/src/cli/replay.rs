@@ -6,33 +6,48 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use assocstore::Store;
-use assocstore::wire::{replay, replay_line_by_line};
+use assocstore::wire::{ReplayStats, replay, replay_line_by_line};
+use assocstore::{Store, StoreBuilder};
 
+use super::progress::Progress;
 use super::{Replay, open_failed};
 
 /// Runs `assocstore replay` as parsed.
 pub(crate) fn run(args: &Replay) -> ExitCode {
     // The input opens first, so a missing file leaves no new directory.
-    let input: Box<dyn Read> = match &args.input {
-        None => Box::new(io::stdin().lock()),
-        Some(path) => match File::open(path) {
-            Ok(file) => Box::new(file),
+    let (input, size): (Box<dyn Read>, Option<u64>) = match &args.input {
+        None => (Box::new(io::stdin().lock()), None),
+        Some(path) if path.as_os_str() == "-" => (Box::new(io::stdin().lock()), None),
+        Some(path) => match File::open(path).and_then(|f| Ok((f.metadata()?, f))) {
+            Ok((meta, _)) if meta.is_dir() => {
+                eprintln!(
+                    "assocstore: cannot read {}: it is a directory",
+                    path.display()
+                );
+                return ExitCode::from(1);
+            }
+            Ok((meta, file)) => (Box::new(file), Some(meta.len())),
             Err(e) => {
                 eprintln!("assocstore: cannot open {}: {e}", path.display());
                 return ExitCode::from(1);
             }
         },
     };
-    match &args.data {
+    let progress = Progress::new(size, args.quiet);
+    let input = progress.wrap(input);
+    let (stats, status) = match args.store.builder() {
         None => in_memory(input),
-        Some(dir) => durable(input, dir, args),
+        Some(builder) => durable(input, builder),
+    };
+    if let Some(stats) = stats {
+        progress.finish(&stats);
     }
+    status
 }
 
 /// The store lives for the run; output is buffered and flushed whenever the
 /// input has nothing more buffered.
-fn in_memory(input: impl Read) -> ExitCode {
+fn in_memory(input: impl Read) -> (Option<ReplayStats>, ExitCode) {
     let store = Store::new();
     let stdout = io::stdout().lock();
     ended(replay(
@@ -42,43 +57,40 @@ fn in_memory(input: impl Read) -> ExitCode {
     ))
 }
 
-/// Opens the store in `dir`, serves every line with a flush after each
-/// response, then closes the store (a final sync and the directory's lock
-/// released).
-fn durable(input: impl Read, dir: &Path, args: &Replay) -> ExitCode {
-    let mut builder = Store::builder().path(dir).durability(args.durability);
-    if let Some(bytes) = args.checkpoint_bytes {
-        builder = builder.checkpoint_bytes(bytes);
-    }
+/// Opens the store `builder` names, serves every line with a flush after
+/// each response, then closes the store (a final sync and the directory's
+/// lock released).
+fn durable(input: impl Read, builder: StoreBuilder) -> (Option<ReplayStats>, ExitCode) {
     let store = match builder.open() {
         Ok(store) => store,
-        Err(e) => return open_failed(&e),
+        Err(e) => return (None, open_failed(&e)),
     };
+    let dir = store.path().map(Path::to_path_buf).unwrap_or_default();
     if let Some(report) = store.open_report().filter(|r| r.bytes_cut > 0) {
         eprintln!(
             "assocstore: '{}': cut a torn journal tail (a write never acknowledged): {report}",
             dir.display()
         );
     }
-    let served = ended(serve_flushing(&store, input, io::stdout().lock()));
+    let (stats, served) = ended(serve_flushing(&store, input, io::stdout().lock()));
     match store.close() {
-        Ok(()) => served,
+        Ok(()) => (stats, served),
         Err(e) => {
             eprintln!("assocstore: closing '{}': {e}", dir.display());
-            ExitCode::from(1)
+            (stats, ExitCode::from(1))
         }
     }
 }
 
 /// The exit status of a replay: a closed pipe downstream (`| head`) ends
 /// the run quietly; any other I/O error is reported.
-fn ended<T>(result: io::Result<T>) -> ExitCode {
+fn ended(result: io::Result<ReplayStats>) -> (Option<ReplayStats>, ExitCode) {
     match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(stats) => (Some(stats), ExitCode::SUCCESS),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (None, ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("assocstore: {e}");
-            ExitCode::from(1)
+            (None, ExitCode::from(1))
         }
     }
 }
@@ -96,9 +108,9 @@ pub(crate) fn serve_flushing(
     store: &Store,
     input: impl Read,
     output: impl Write,
-) -> io::Result<u64> {
+) -> io::Result<ReplayStats> {
     let output = BufWriter::with_capacity(1 << 12, output);
-    replay_line_by_line(store, input, output).map(|stats| stats.lines)
+    replay_line_by_line(store, input, output)
 }
 
 #[cfg(test)]
@@ -125,8 +137,8 @@ mod tests {
         let input =
             b"{\"api\": \"create_inst\", \"body\": {\"bk_obj_id\": \"host\"}}\r\nnot json\n{}";
         let mut writes = Writes::default();
-        let n = serve_flushing(&Store::new(), &input[..], &mut writes).expect("serve");
-        assert_eq!(n, 3);
+        let stats = serve_flushing(&Store::new(), &input[..], &mut writes).expect("serve");
+        assert_eq!((stats.lines, stats.failures), (3, 2));
         assert_eq!(writes.0.len(), 3);
         for w in &writes.0 {
             let (last, line) = w.split_last().expect("not empty");

@@ -1,0 +1,99 @@
+//! The routes: bk-cmdb's two API path forms, `/healthz`, `/metrics`, and
+//! 404 for everything else.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use assocstore::wire::{APIS, Envelope, dispatch, parse_body};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use super::{Shared, watch};
+
+/// Every route, over `shared`, with request bodies up to `body_limit`
+/// bytes (larger: 413).
+pub(crate) fn router(shared: Arc<Shared>, body_limit: usize) -> Router {
+    Router::new()
+        .route("/api/c/compapi/v2/cc/{api}", post(call))
+        .route("/api/c/compapi/v2/cc/{api}/", post(call))
+        .route("/api/c/compapi/cc/{api}", post(call))
+        .route("/api/c/compapi/cc/{api}/", post(call))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(shared)
+}
+
+/// One API call: the envelope with HTTP 200, whatever its `result`.
+async fn call(State(shared): State<Arc<Shared>>, Path(api): Path<String>, body: Bytes) -> Response {
+    let started = Instant::now();
+    let on_pool = Arc::clone(&shared);
+    let api_name = api.clone();
+    // Off the worker threads: a store call may wait (module docs).
+    let answered = tokio::task::spawn_blocking(move || answer(&on_pool, &api_name, &body)).await;
+    let Ok(envelope) = answered else {
+        tracing::error!(api, "the store call panicked");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
+    };
+    let took = started.elapsed();
+    shared.metrics.record(&api, envelope.result, took);
+    tracing::info!(
+        api,
+        code = envelope.code,
+        micros = took.as_micros() as u64,
+        request_id = envelope.request_id,
+        "request"
+    );
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        envelope.to_line(),
+    )
+        .into_response()
+}
+
+/// The envelope for `api` with raw `body`: 1199011 for an unknown api
+/// (whatever the body), 1199000 for a body that is not JSON, the long poll
+/// for `resource_watch`, else the library's dispatch.
+fn answer(shared: &Shared, api: &str, body: &[u8]) -> Envelope {
+    if !APIS.contains(&api) {
+        return dispatch(&shared.store, api, &Value::Null);
+    }
+    let body = match parse_body(body) {
+        Ok(body) => body,
+        Err(e) => return Envelope::failure(&e),
+    };
+    if api == "resource_watch" {
+        return Envelope::from_result(watch::long_poll(shared, &body));
+    }
+    dispatch(&shared.store, api, &body)
+}
+
+/// 200 while the store is open (and writable: a store turned read-only by
+/// an I/O failure answers 503, naming it).
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.store.is_read_only() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read-only: a journal write failed; reopen the store\n",
+        )
+            .into_response()
+    } else {
+        (StatusCode::OK, "ok\n").into_response()
+    }
+}
+
+/// The Prometheus text exposition.
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let text = shared.metrics.render(&shared.store);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
