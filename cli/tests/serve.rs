@@ -523,3 +523,50 @@ fn kill_9_under_load_then_restart_keeps_every_acknowledged_write() {
         }
     }
 }
+
+#[test]
+fn request_logs_only_with_log_or_rust_log() {
+    for (args, env, logged) in [
+        (&["--log"][..], None, true),
+        (&[][..], Some("info"), true),
+        (&[][..], None, false),
+    ] {
+        let mut command = std::process::Command::new(http::BIN);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(level) = env {
+            command.env("RUST_LOG", level);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (status, _) = request(
+            addr,
+            "POST",
+            "/api/c/compapi/v2/cc/create_inst/",
+            br#"{"bk_obj_id": "host"}"#,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        http::signal(&child, "TERM");
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("api=\"create_inst\"") || stderr.contains("api=create_inst"),
+            logged,
+            "{args:?} {env:?}: {stderr}"
+        );
+    }
+}
