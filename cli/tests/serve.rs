@@ -331,7 +331,7 @@ fn bad_input_gets_its_answer_or_loses_its_connection_and_the_server_goes_on() {
     let idle = TcpStream::connect(addr).unwrap();
     healthy("an idle connection");
     // Not JSON: the decode error envelope.
-    for body in [&b"not json"[..], b"", b"{\"bk_obj_id\": ", b"[1, 2"] {
+    for body in [&b"not json"[..], b"{\"bk_obj_id\": ", b"[1, 2", b"{} {}"] {
         let (status, text) =
             request(addr, "POST", "/api/c/compapi/v2/cc/create_inst/", body).unwrap();
         assert_eq!(status, 200);
@@ -340,6 +340,20 @@ fn bad_input_gets_its_answer_or_loses_its_connection_and_the_server_goes_on() {
         assert_eq!(env["message"], "Deserializing JSON data failed");
     }
     healthy("bodies that are not JSON");
+    // No body at all (what BlueKing's client sends for `{}`) is an empty
+    // body, as a replay line without one.
+    for body in [&b""[..], b"  \r\n"] {
+        let (status, text) = request(
+            addr,
+            "POST",
+            "/api/c/compapi/v2/cc/find_object_association/",
+            body,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        let env: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(env["result"], true, "{body:?}: {env}");
+    }
     // Over the limit: 413.
     let big = format!("{{\"bk_obj_id\": \"{}\"}}", "x".repeat(2000));
     let (status, _) = request(

@@ -58,15 +58,22 @@ async fn call(State(shared): State<Arc<Shared>>, Path(api): Path<String>, body: 
 }
 
 /// The envelope for `api` with raw `body`: 1199011 for an unknown api
-/// (whatever the body), 1199000 for a body that is not JSON, the long poll
-/// for `resource_watch`, else the library's dispatch.
+/// (whatever the body), 1199000 for a body that is not JSON (an empty one
+/// counts as none), the long poll for `resource_watch`, else the library's
+/// dispatch.
 fn answer(shared: &Shared, api: &str, body: &[u8]) -> Envelope {
     if !APIS.contains(&api) {
         return dispatch(&shared.store, api, &Value::Null);
     }
-    let body = match parse_body(body) {
-        Ok(body) => body,
-        Err(e) => return Envelope::failure(&e),
+    // BlueKing's client sends no body at all for `{}`: an empty body is
+    // no body, as a replay line without `body` is.
+    let body = if body.trim_ascii().is_empty() {
+        Value::Null
+    } else {
+        match parse_body(body) {
+            Ok(body) => body,
+            Err(e) => return Envelope::failure(&e),
+        }
     };
     if api == "resource_watch" {
         return Envelope::from_result(watch::long_poll(shared, &body));
