@@ -123,7 +123,11 @@ fn both_path_forms_health_metrics_and_404() {
             "no {line} in\n{metrics}"
         );
     }
-    assert_eq!(server.terminate().code(), Some(0));
+    // SIGINT stops it as SIGTERM does.
+    let mut server = server;
+    http::signal(&server.child, "INT");
+    let status = http::wait_for(&mut server.child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
 }
 
 #[test]
