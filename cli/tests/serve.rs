@@ -588,3 +588,138 @@ fn request_logs_only_with_log_or_rust_log() {
         );
     }
 }
+
+#[test]
+fn a_signal_right_after_the_listening_line_is_a_clean_stop() {
+    for round in 0..20 {
+        let server = Server::start(&[]);
+        assert_eq!(server.terminate().code(), Some(0), "round {round}");
+    }
+}
+
+#[test]
+fn half_sent_requests_neither_block_others_nor_hold_the_shutdown() {
+    let server = Server::start(&[]);
+    let addr = server.addr;
+    let mut stuck = Vec::new();
+    for bytes in [
+        &b"G"[..],
+        b"POST /api/c/compapi/v2/cc/create_inst/ HTTP/1.1\r\nHost: x\r\n",
+        b"POST /api/c/compapi/v2/cc/create_inst/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+    ] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(bytes).unwrap();
+        stuck.push(s);
+    }
+    let env = server.call(
+        "create_inst",
+        &json!({"bk_obj_id": "host", "bk_inst_id": 1}),
+    );
+    assert_eq!(env["result"], true, "{env}");
+    let asked = Instant::now();
+    assert_eq!(server.terminate().code(), Some(0));
+    assert!(
+        asked.elapsed() < Duration::from_secs(15),
+        "shutdown took {:?} with half-sent requests open",
+        asked.elapsed()
+    );
+    drop(stuck);
+}
+
+#[test]
+fn a_watch_from_now_reports_a_commit_made_while_it_waits() {
+    let server = Arc::new(Server::start(&["--watch-timeout", "20"]));
+    let assoc = setup(&server, "run", "n:n", 2);
+    server.ok(
+        "add_instance_association",
+        &json!({"bk_obj_asst_id": assoc, "bk_inst_id": 1, "bk_asst_inst_id": 1}),
+    );
+    let watcher = {
+        let server = Arc::clone(&server);
+        thread::spawn(move || server.ok("resource_watch", &json!({"bk_resource": "inst_asst"})))
+    };
+    thread::sleep(Duration::from_millis(300));
+    assert!(
+        !watcher.is_finished(),
+        "a watch from now answered with nothing new"
+    );
+    let id = server.ok(
+        "add_instance_association",
+        &json!({"bk_obj_asst_id": assoc, "bk_inst_id": 2, "bk_asst_inst_id": 2}),
+    )["id"]
+        .clone();
+    let data = watcher.join().unwrap();
+    assert_eq!(data["bk_watched"], true, "{data}");
+    let events = data["bk_events"].as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "only what came after the watch began: {data}"
+    );
+    assert_eq!(events[0]["bk_detail"]["id"], id);
+}
+
+#[test]
+fn many_waiting_watches_never_starve_other_calls() {
+    let server = Arc::new(Server::start(&["--watch-timeout", "20"]));
+    // More waiting watches than the server lets wait (256).
+    let watchers: Vec<_> = (0..300)
+        .map(|_| {
+            let addr = server.addr;
+            thread::spawn(move || {
+                let body = json!({"bk_resource": "inst_asst"}).to_string();
+                request(
+                    addr,
+                    "POST",
+                    "/api/c/compapi/v2/cc/resource_watch/",
+                    body.as_bytes(),
+                )
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    for id in 1..=5 {
+        server.ok(
+            "create_inst",
+            &json!({"bk_obj_id": "host", "bk_inst_id": id}),
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "5 creates beside 300 watches took {:?}",
+        started.elapsed()
+    );
+    let server = Arc::try_unwrap(server).ok().unwrap();
+    assert_eq!(server.terminate().code(), Some(0));
+    for w in watchers {
+        let (status, text) = w.join().unwrap().unwrap();
+        assert_eq!(status, 200, "{text}");
+    }
+}
+
+#[test]
+fn an_api_name_that_is_not_utf8_is_an_unknown_api() {
+    let server = Server::start(&[]);
+    let (status, text) = request(server.addr, "POST", "/api/c/compapi/v2/cc/%FF/", b"{}").unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"code\":1199011"), "{text}");
+}
+
+#[test]
+fn a_watch_timeout_out_of_range_is_refused() {
+    for value in ["1e20", "-1", "NaN", "86401"] {
+        let out = std::process::Command::new(http::BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                &format!("--watch-timeout={value}"),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--watch-timeout"), "{value}: {stderr}");
+    }
+}

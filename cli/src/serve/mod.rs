@@ -9,7 +9,10 @@
 //! it: group commit), a write may wait for a shard lock, and a
 //! `resource_watch` long poll waits for an event. On the blocking pool
 //! those waits hold one pool thread each, and the workers go on accepting
-//! and parsing other requests. Concurrent requests therefore meet only in
+//! and parsing other requests. Long polls may hold at most half of the
+//! pool ([`watch::MAX_WAITING`] of [`BLOCKING_THREADS`]); beyond that a
+//! watch with nothing to report answers at once (the client asks again
+//! from the cursor it got), so waiting watchers can never starve writes. Concurrent requests therefore meet only in
 //! the store, whose locks make every write atomic whatever the
 //! interleaving.
 //!
@@ -25,8 +28,9 @@
 //!
 //! On SIGINT or SIGTERM:
 //!
-//! 1. the listener stops accepting, and `axum`'s graceful shutdown waits for
-//!    every request in flight to be answered;
+//! 1. the listener stops accepting, idle connections close, and every
+//!    request in flight is answered (a connection still sending its request
+//!    after [`SHUTDOWN_GRACE`] is dropped: it has asked for nothing yet);
 //! 2. a long poll does not wait out its timeout: it waits in slices of
 //!    [`watch::SLICE`] and, seeing the stop flag set, answers `bk_watched:
 //!    false` with the cursor it has reached;
@@ -53,6 +57,13 @@ use assocstore::Store;
 
 use crate::cli::{Serve, open_failed};
 
+/// Threads for store calls: long polls may hold at most half of them
+/// ([`watch::MAX_WAITING`]), so the other calls always find threads.
+const BLOCKING_THREADS: usize = 512;
+
+/// The longest `--watch-timeout`: a day.
+const MAX_WATCH_TIMEOUT: f64 = 86_400.0;
+
 /// What every handler shares.
 pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
@@ -61,14 +72,19 @@ pub(crate) struct Shared {
     pub(crate) watch_timeout: Duration,
     /// Set once a shutdown signal arrived: long polls answer at once.
     pub(crate) stopping: AtomicBool,
+    /// The largest request body served.
+    pub(crate) body_limit: usize,
+    /// Long polls allowed to wait at once (each holds a blocking-pool
+    /// thread); one that finds none free answers without waiting.
+    pub(crate) waiters: tokio::sync::Semaphore,
 }
 
 /// Runs `assocstore serve` as parsed.
 pub(crate) fn run(args: &Serve) -> ExitCode {
     init_logging(args.log);
-    if !(args.watch_timeout.is_finite() && args.watch_timeout >= 0.0) {
+    if !(0.0..=MAX_WATCH_TIMEOUT).contains(&args.watch_timeout) {
         eprintln!(
-            "assocstore: --watch-timeout takes a number of seconds, not '{}'",
+            "assocstore: --watch-timeout takes 0 to {MAX_WATCH_TIMEOUT} seconds, not '{}'",
             args.watch_timeout
         );
         return ExitCode::from(2);
@@ -85,9 +101,12 @@ pub(crate) fn run(args: &Serve) -> ExitCode {
         metrics: metrics::Metrics::default(),
         watch_timeout: Duration::from_secs_f64(args.watch_timeout),
         stopping: AtomicBool::new(false),
+        waiters: tokio::sync::Semaphore::new(watch::MAX_WAITING),
+        body_limit: args.body_limit,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
     {
         Ok(runtime) => runtime,
@@ -120,15 +139,33 @@ pub(crate) fn run(args: &Serve) -> ExitCode {
     }
 }
 
+/// How long a client may take to send a request's headers, and its body.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long, after a shutdown signal, the requests in flight have to be
+/// answered before their connections are dropped. A real request needs
+/// milliseconds (a waiting long poll answers within [`watch::SLICE`]); what
+/// remains after this is a client still sending its request.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Binds, announces the address, and serves until a shutdown signal.
+///
+/// The accept loop is written out (rather than `axum::serve`) for what
+/// that does not set: hyper's header read timeout (it needs a timer), and a
+/// shutdown drain that cannot be held open forever by a client that sends
+/// half a request.
 async fn serve(args: &Serve, shared: Arc<Shared>) -> Result<(), String> {
+    // The handlers are installed before the address is announced, so a
+    // signal sent as soon as the line is read stops the server gracefully
+    // instead of killing it.
+    let stop = stop_signal(Arc::clone(&shared))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let app = routes::router(Arc::clone(&shared), args.body_limit);
+    let app = routes::router(Arc::clone(&shared));
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}")
@@ -136,34 +173,71 @@ async fn serve(args: &Serve, shared: Arc<Shared>) -> Result<(), String> {
             .map_err(|e| format!("cannot write to standard output: {e}"))?;
     }
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal(shared))
-        .await
-        .map_err(|e| format!("serving: {e}"))
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(REQUEST_READ_TIMEOUT);
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: the others go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("connections still sending a request after {SHUTDOWN_GRACE:?} are dropped");
+        }
+    }
+    Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM, after setting the stop flag.
-async fn stop_signal(shared: Arc<Shared>) {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that resolves on SIGINT or SIGTERM, after setting the stop
+/// flag; the handlers are installed when this is called, not when the
+/// future is first polled.
+fn stop_signal(shared: Arc<Shared>) -> Result<impl Future<Output = ()>, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| format!("cannot handle {name}: {e}"))
+        };
+        let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
+        let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+            shared.stopping.store(true, Ordering::Release);
+            tracing::info!("stopping: finishing the requests in flight");
+        })
     }
-    shared.stopping.store(true, Ordering::Release);
-    tracing::info!("stopping: finishing the requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shared.stopping.store(true, Ordering::Release);
+        })
+    }
 }
 
 /// Request logs on standard error when `--log` is given or `RUST_LOG` is

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use assocstore::wire::{APIS, Envelope, dispatch, parse_body};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,9 +16,9 @@ use serde_json::Value;
 
 use super::{Shared, watch};
 
-/// Every route, over `shared`, with request bodies up to `body_limit`
-/// bytes (larger: 413).
-pub(crate) fn router(shared: Arc<Shared>, body_limit: usize) -> Router {
+/// Every route, over `shared` (whose body limit the API handler applies:
+/// a larger body is 413).
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/c/compapi/v2/cc/{api}", post(call))
         .route("/api/c/compapi/v2/cc/{api}/", post(call))
@@ -26,13 +27,22 @@ pub(crate) fn router(shared: Arc<Shared>, body_limit: usize) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(shared)
 }
 
 /// One API call: the envelope with HTTP 200, whatever its `result`.
-async fn call(State(shared): State<Arc<Shared>>, Path(api): Path<String>, body: Bytes) -> Response {
+async fn call(
+    State(shared): State<Arc<Shared>>,
+    api: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Response {
     let started = Instant::now();
+    // A name that does not decode (not UTF-8) is an unknown api too.
+    let api = api.map_or_else(|_| String::new(), |Path(api)| api);
+    let body = match read_body(body, shared.body_limit).await {
+        Ok(body) => body,
+        Err(status) => return (status, status.canonical_reason().unwrap_or("")).into_response(),
+    };
     let on_pool = Arc::clone(&shared);
     let api_name = api.clone();
     // Off the worker threads: a store call may wait (module docs).
@@ -55,6 +65,23 @@ async fn call(State(shared): State<Arc<Shared>>, Path(api): Path<String>, body: 
         envelope.to_line(),
     )
         .into_response()
+}
+
+/// The whole body, within the size limit (else 413) and the read timeout
+/// (else 408; a broken body is 400).
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, StatusCode> {
+    let limited = http_body_util::Limited::new(body, limit);
+    let collected = tokio::time::timeout(
+        super::REQUEST_READ_TIMEOUT,
+        http_body_util::BodyExt::collect(limited),
+    )
+    .await
+    .map_err(|_| StatusCode::REQUEST_TIMEOUT)?;
+    match collected {
+        Ok(all) => Ok(all.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(StatusCode::BAD_REQUEST),
+    }
 }
 
 /// The envelope for `api` with raw `body`: 1199011 for an unknown api
@@ -81,18 +108,15 @@ fn answer(shared: &Shared, api: &str, body: &[u8]) -> Envelope {
     dispatch(&shared.store, api, &body)
 }
 
-/// 200 while the store is open (and writable: a store turned read-only by
-/// an I/O failure answers 503, naming it).
+/// 200 while the store is open; the body says `read-only` when a failed
+/// journal write has turned it so (reads go on, writes get 1199061).
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    if shared.store.is_read_only() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "read-only: a journal write failed; reopen the store\n",
-        )
-            .into_response()
+    let text = if shared.store.is_read_only() {
+        "ok read-only: a journal write failed; restart to reopen the store\n"
     } else {
-        (StatusCode::OK, "ok\n").into_response()
-    }
+        "ok\n"
+    };
+    (StatusCode::OK, text).into_response()
 }
 
 /// The Prometheus text exposition.

@@ -20,12 +20,20 @@ use super::Shared;
 /// The longest a long poll waits before it looks at the stop flag again.
 pub(crate) const SLICE: Duration = Duration::from_millis(100);
 
+/// Long polls that may wait at once.
+pub(crate) const MAX_WAITING: usize = 256;
+
 /// `resource_watch` with `body`, waiting up to the server's watch timeout
 /// for a first matching event.
 pub(crate) fn long_poll(shared: &Shared, body: &Value) -> Result<Value> {
-    let answer = resource_watch(&shared.store, body, None)?;
-    let deadline = Instant::now() + shared.watch_timeout;
-    let mut answer = answer;
+    let mut answer = resource_watch(&shared.store, body, None)?;
+    // No thread left for one more waiter: answer now (module docs of
+    // `serve`); the client asks again from the cursor it got.
+    let Ok(_waiting) = shared.waiters.try_acquire() else {
+        return Ok(answer);
+    };
+    let now = Instant::now();
+    let deadline = now.checked_add(shared.watch_timeout).unwrap_or(now);
     let mut body = body.clone();
     loop {
         let watched = answer.get("bk_watched").and_then(Value::as_bool) == Some(true);
