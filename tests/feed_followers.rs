@@ -35,8 +35,12 @@ fn a_follower_fed_the_whole_feed_equals_the_leader() {
                 break;
             }
             let end = (at + size).min(feed.events.len());
-            follower.apply(&feed.events[at..end]).unwrap();
-            assert_eq!(follower.apply(&feed.events[at..end]).unwrap(), 0);
+            // Through the log message format, as a follower process gets them.
+            let message = assocstore::feed::encode(&feed.events[at..end]).unwrap();
+            let chunk = assocstore::feed::decode(&message).unwrap();
+            assert_eq!(chunk, feed.events[at..end], "seed {seed}");
+            follower.apply(&chunk).unwrap();
+            assert_eq!(follower.apply(&chunk).unwrap(), 0);
             at = end;
         }
         assert_eq!(dump(&follower), dump(&leader), "seed {seed}");

@@ -46,6 +46,7 @@
 //! read start "from the first event at or after time T" by binary search.
 
 mod event;
+mod message;
 mod stored;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -55,6 +56,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 pub use self::event::{Change, Cursor, Event, EventType, NotACursor, Since, WatchFilter, Watched};
+pub use self::message::{MESSAGE_VERSION, decode, encode};
 pub(crate) use self::stored::Stored;
 use crate::catalog::AssocEntry;
 use crate::effect::Effect;
