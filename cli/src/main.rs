@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod replicate;
 mod serve;
 
 use std::process::ExitCode;
@@ -81,6 +82,21 @@ EXAMPLE:
     {"result":true,"code":0,"message":"success","data":{"bk_inst_id":21},"permission":null,"request_id":"..."}
 "#;
 
+/// The long help of `follow`.
+const FOLLOW_HELP: &str = r"Applies the events a leader (`assocstore serve --data DIR --publish URL`)
+publishes to the JetStream stream, in cursor order, into the store in --data,
+and serves every read of `assocstore serve` from it. A restart resumes after the
+last event the store holds: no event is applied twice. Writes are refused with
+1199061 `commit transcation failed, error:read-only follower`. GET /healthz
+answers with the applied cursor and the lag; GET /metrics exports the lag in
+events and seconds.
+
+EXAMPLE:
+    $ nats-server -js -sd /var/lib/nats &
+    $ assocstore serve --data ./leader --publish nats://127.0.0.1:4222 &
+    $ assocstore follow --nats nats://127.0.0.1:4222 --data ./replica --listen 127.0.0.1:8081
+";
+
 /// The long help of `verify`.
 const VERIFY_HELP: &str = r"Opens the store in DIR as replay --data would, prints what opening found
 (snapshot, journal records replayed, bytes cut), the counts (associations,
@@ -100,7 +116,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Replay(replay) => cli::replay::run(&replay),
-        Command::Serve(serve) => serve::run(&serve),
+        Command::Serve(serve) => serve::run_leader(&serve),
+        Command::Follow(follow) => serve::run_follower(&follow),
         Command::Verify { dir } => cli::verify::run(&dir),
     }
 }

@@ -26,9 +26,13 @@ pub(crate) enum Command {
     /// one response line each on standard output.
     #[command(after_long_help = crate::REPLAY_HELP)]
     Replay(Replay),
-    /// Serve bk-cmdb's HTTP API: POST /api/c/compapi{/v2}/cc/<api>/.
+    /// Serve bk-cmdb's HTTP API: `POST /api/c/compapi{/v2}/cc/<api>/`.
     #[command(after_long_help = crate::SERVE_HELP)]
     Serve(Serve),
+    /// Follow a leader's change feed from NATS JetStream into a durable
+    /// store, and serve reads from it.
+    #[command(after_long_help = crate::FOLLOW_HELP)]
+    Follow(Follow),
     /// Check the durable store in DIR and print what it holds.
     #[command(after_long_help = crate::VERIFY_HELP)]
     Verify {
@@ -94,11 +98,9 @@ pub(crate) struct Replay {
     pub(crate) input: Option<PathBuf>,
 }
 
-/// `assocstore serve`.
+/// The HTTP options of `serve` and `follow`.
 #[derive(Debug, Args)]
-pub(crate) struct Serve {
-    #[command(flatten)]
-    pub(crate) store: StoreArgs,
+pub(crate) struct Http {
     /// The address to listen on (`127.0.0.1:0` picks a free port; the
     /// `listening on` line names it).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -114,6 +116,47 @@ pub(crate) struct Serve {
     /// which also picks the level and targets).
     #[arg(long)]
     pub(crate) log: bool,
+}
+
+/// `assocstore serve`.
+#[derive(Debug, Args)]
+pub(crate) struct Serve {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(flatten)]
+    pub(crate) http: Http,
+    /// Publish every change-feed event to this NATS server's JetStream
+    /// (`nats://HOST:PORT`), for followers (`assocstore follow`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) publish: Option<String>,
+    /// The JetStream stream to publish to.
+    #[arg(
+        long,
+        default_value = "assocstore",
+        requires = "publish",
+        value_name = "NAME"
+    )]
+    pub(crate) stream: String,
+}
+
+/// `assocstore follow`.
+#[derive(Debug, Args)]
+pub(crate) struct Follow {
+    /// The NATS server whose JetStream stream a leader publishes to.
+    #[arg(long, value_name = "URL")]
+    pub(crate) nats: String,
+    /// The stream's name.
+    #[arg(long, default_value = "assocstore", value_name = "NAME")]
+    pub(crate) stream: String,
+    /// The follower's own durable store (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// When an applied event counts as done (default: eventual: a
+    /// follower can fetch again what a power cut took).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub(crate) durability: Option<Level>,
+    #[command(flatten)]
+    pub(crate) http: Http,
 }
 
 /// Reports a store that did not open: `assocstore: <message>: <cause>` on
@@ -186,8 +229,20 @@ mod tests {
         let Ok(Command::Serve(s)) = parse("serve --listen 127.0.0.1:0 --watch-timeout 0.5") else {
             panic!("serve");
         };
-        assert_eq!(s.listen.port(), 0);
-        assert!((s.watch_timeout - 0.5).abs() < f64::EPSILON);
-        assert_eq!(s.body_limit, 16 << 20);
+        assert_eq!(s.http.listen.port(), 0);
+        assert!((s.http.watch_timeout - 0.5).abs() < f64::EPSILON);
+        assert_eq!(s.http.body_limit, 16 << 20);
+        assert!(
+            parse("serve --stream s").is_err(),
+            "--stream needs --publish"
+        );
+        let Ok(Command::Follow(f)) = parse("follow --nats nats://h:4222 --data d") else {
+            panic!("follow");
+        };
+        assert_eq!(
+            (f.stream.as_str(), f.data),
+            ("assocstore", PathBuf::from("d"))
+        );
+        assert!(parse("follow --data d").is_err(), "follow needs --nats");
     }
 }

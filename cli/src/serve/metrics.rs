@@ -127,6 +127,13 @@ impl Metrics {
         out.push_str("# HELP assocstore_associations Instance associations held.\n");
         out.push_str("# TYPE assocstore_associations gauge\n");
         let _ = writeln!(out, "assocstore_associations {}", store.len());
+        out.push_str("# HELP assocstore_feed_position Change-feed position of the newest event.\n");
+        out.push_str("# TYPE assocstore_feed_position gauge\n");
+        let _ = writeln!(
+            out,
+            "assocstore_feed_position {}",
+            store.feed_cursor().position()
+        );
         out.push_str("# HELP assocstore_events_retained Change-feed events retained.\n");
         out.push_str("# TYPE assocstore_events_retained gauge\n");
         let _ = writeln!(
@@ -135,6 +142,49 @@ impl Metrics {
             store.retained_events()
         );
         out
+    }
+}
+
+/// The replication figures of a publisher or a follower.
+pub(crate) fn render_role(out: &mut String, role: &super::Role, store: &Store) {
+    match role {
+        super::Role::Leader => {}
+        super::Role::Publisher(p) => {
+            out.push_str("# HELP assocstore_publish_position Feed position of the last event NATS acknowledged.\n");
+            out.push_str("# TYPE assocstore_publish_position gauge\n");
+            let _ = writeln!(
+                out,
+                "assocstore_publish_position {}",
+                p.published.load(Ordering::Acquire)
+            );
+            out.push_str("# HELP assocstore_publish_lag_events Events committed and not yet acknowledged by NATS.\n");
+            out.push_str("# TYPE assocstore_publish_lag_events gauge\n");
+            let head = store.feed_cursor().position();
+            let lag = head.saturating_sub(p.published.load(Ordering::Acquire));
+            let _ = writeln!(out, "assocstore_publish_lag_events {lag}");
+            out.push_str("# HELP assocstore_publish_gap_lost 1 when NATS missed more events than the feed retains.\n");
+            out.push_str("# TYPE assocstore_publish_gap_lost gauge\n");
+            let lost = u8::from(p.gap_lost.load(Ordering::Acquire));
+            let _ = writeln!(out, "assocstore_publish_gap_lost {lost}");
+        }
+        super::Role::Follower(f) => {
+            let (events, seconds) = f.lag(store);
+            out.push_str("# HELP assocstore_follow_position Leader feed position of the last event applied.\n");
+            out.push_str("# TYPE assocstore_follow_position gauge\n");
+            let _ = writeln!(
+                out,
+                "assocstore_follow_position {}",
+                store.feed_cursor().position()
+            );
+            out.push_str(
+                "# HELP assocstore_follow_lag_events Events in the stream not yet applied.\n",
+            );
+            out.push_str("# TYPE assocstore_follow_lag_events gauge\n");
+            let _ = writeln!(out, "assocstore_follow_lag_events {events}");
+            out.push_str("# HELP assocstore_follow_lag_seconds Age of the last applied event while events wait, else 0.\n");
+            out.push_str("# TYPE assocstore_follow_lag_seconds gauge\n");
+            let _ = writeln!(out, "assocstore_follow_lag_seconds {seconds}");
+        }
     }
 }
 

@@ -53,9 +53,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use assocstore::Store;
+use assocstore::{Durability, Store};
 
-use crate::cli::{Serve, open_failed};
+use crate::cli::{Follow, Http, Level, Serve, open_failed};
+use crate::replicate;
 
 /// Threads for store calls: long polls may hold at most half of them
 /// ([`watch::MAX_WAITING`]), so the other calls always find threads.
@@ -77,32 +78,68 @@ pub(crate) struct Shared {
     /// Long polls allowed to wait at once (each holds a blocking-pool
     /// thread); one that finds none free answers without waiting.
     pub(crate) waiters: tokio::sync::Semaphore,
+    /// Leader, publisher or follower.
+    pub(crate) role: Role,
 }
 
 /// Runs `assocstore serve` as parsed.
-pub(crate) fn run(args: &Serve) -> ExitCode {
-    init_logging(args.log);
-    if !(0.0..=MAX_WATCH_TIMEOUT).contains(&args.watch_timeout) {
+pub(crate) fn run_leader(args: &Serve) -> ExitCode {
+    init_logging(args.http.log);
+    let store = match args.store.builder() {
+        None => Ok(Store::new()),
+        Some(builder) => builder.open(),
+    };
+    let role = match &args.publish {
+        Some(url) => Role::Publisher(replicate::Publisher::new(url, &args.stream)),
+        None => Role::Leader,
+    };
+    run(store, &args.http, role)
+}
+
+/// Runs `assocstore follow` as parsed.
+pub(crate) fn run_follower(args: &Follow) -> ExitCode {
+    init_logging(args.http.log);
+    let level = match args.durability {
+        Some(Level::Immediate) => Durability::Immediate,
+        Some(Level::Eventual) | None => Durability::Eventual,
+    };
+    let store = Store::builder().path(&args.data).durability(level).open();
+    let role = Role::Follower(replicate::Follower::new(&args.nats, &args.stream));
+    run(store, &args.http, role)
+}
+
+/// What a server is besides its store.
+pub(crate) enum Role {
+    /// Serves reads and writes.
+    Leader,
+    /// A leader that also publishes its feed to NATS.
+    Publisher(replicate::Publisher),
+    /// Applies a leader's feed from NATS; serves reads, refuses writes.
+    Follower(replicate::Follower),
+}
+
+/// Serves `store` over HTTP in `role` until a shutdown signal, then closes
+/// it (module docs).
+fn run(store: assocstore::Result<Store>, http: &Http, role: Role) -> ExitCode {
+    if !(0.0..=MAX_WATCH_TIMEOUT).contains(&http.watch_timeout) {
         eprintln!(
             "assocstore: --watch-timeout takes 0 to {MAX_WATCH_TIMEOUT} seconds, not '{}'",
-            args.watch_timeout
+            http.watch_timeout
         );
         return ExitCode::from(2);
     }
-    let store = match args.store.builder() {
-        None => Store::new(),
-        Some(builder) => match builder.open() {
-            Ok(store) => store,
-            Err(e) => return open_failed(&e),
-        },
+    let store = match store {
+        Ok(store) => store,
+        Err(e) => return open_failed(&e),
     };
     let shared = Arc::new(Shared {
         store: Arc::new(store),
         metrics: metrics::Metrics::default(),
-        watch_timeout: Duration::from_secs_f64(args.watch_timeout),
+        watch_timeout: Duration::from_secs_f64(http.watch_timeout),
         stopping: AtomicBool::new(false),
         waiters: tokio::sync::Semaphore::new(watch::MAX_WAITING),
-        body_limit: args.body_limit,
+        body_limit: http.body_limit,
+        role,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -115,7 +152,7 @@ pub(crate) fn run(args: &Serve) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let served = runtime.block_on(serve(args, Arc::clone(&shared)));
+    let served = runtime.block_on(serve(http, Arc::clone(&shared)));
     // Waits for blocking store calls whose clients hung up (step 3).
     drop(runtime);
     let status = match served {
@@ -154,7 +191,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// that does not set: hyper's header read timeout (it needs a timer), and a
 /// shutdown drain that cannot be held open forever by a client that sends
 /// half a request.
-async fn serve(args: &Serve, shared: Arc<Shared>) -> Result<(), String> {
+async fn serve(args: &Http, shared: Arc<Shared>) -> Result<(), String> {
     // The handlers are installed before the address is announced, so a
     // signal sent as soon as the line is read stops the server gracefully
     // instead of killing it.
@@ -173,6 +210,8 @@ async fn serve(args: &Serve, shared: Arc<Shared>) -> Result<(), String> {
             .map_err(|e| format!("cannot write to standard output: {e}"))?;
     }
     tracing::info!(%addr, "listening");
+    // Publishing or following runs beside the server, until the stop.
+    let replication = tokio::spawn(replicate::run(Arc::clone(&shared)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
@@ -201,6 +240,7 @@ async fn serve(args: &Serve, shared: Arc<Shared>) -> Result<(), String> {
         });
     }
     drop(listener);
+    replication.abort();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {

@@ -1,9 +1,11 @@
 //! The routes: bk-cmdb's two API path forms, `/healthz`, `/metrics`, and
 //! 404 for everything else.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
+use assocstore::Error;
 use assocstore::wire::{APIS, Envelope, dispatch, parse_body};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 
-use super::{Shared, watch};
+use super::{Role, Shared, watch};
 
 /// Every route, over `shared` (whose body limit the API handler applies:
 /// a larger body is 413).
@@ -84,6 +86,20 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, StatusCode> {
     }
 }
 
+/// The APIs that change the store: a follower refuses them.
+const WRITES: [&str; 10] = [
+    "create_association_type",
+    "create_object_association",
+    "delete_object_association",
+    "create_inst",
+    "delete_inst",
+    "batch_delete_inst",
+    "add_instance_association",
+    "batch_create_instance_association",
+    "delete_instance_association",
+    "delete_related_inst_asso",
+];
+
 /// The envelope for `api` with raw `body`: 1199011 for an unknown api
 /// (whatever the body), 1199000 for a body that is not JSON (an empty one
 /// counts as none), the long poll for `resource_watch`, else the library's
@@ -105,23 +121,38 @@ fn answer(shared: &Shared, api: &str, body: &[u8]) -> Envelope {
     if api == "resource_watch" {
         return Envelope::from_result(watch::long_poll(shared, &body));
     }
+    if matches!(shared.role, Role::Follower(_)) && WRITES.contains(&api) {
+        return Envelope::failure(&Error::CommitFailed {
+            message: "read-only follower".to_owned(),
+        });
+    }
     dispatch(&shared.store, api, &body)
 }
 
 /// 200 while the store is open; the body says `read-only` when a failed
 /// journal write has turned it so (reads go on, writes get 1199061).
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let text = if shared.store.is_read_only() {
-        "ok read-only: a journal write failed; restart to reopen the store\n"
+    let mut text = if shared.store.is_read_only() {
+        "ok read-only: a journal write failed; restart to reopen the store\n".to_owned()
     } else {
-        "ok\n"
+        "ok\n".to_owned()
     };
+    if let Role::Follower(follower) = &shared.role {
+        let (events, seconds) = follower.lag(&shared.store);
+        let cursor = shared.store.feed_cursor();
+        let _ = writeln!(
+            text,
+            "applied {cursor} (position {}), lag {events} events, {seconds:.3} s",
+            cursor.position()
+        );
+    }
     (StatusCode::OK, text).into_response()
 }
 
 /// The Prometheus text exposition.
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let text = shared.metrics.render(&shared.store);
+    let mut text = shared.metrics.render(&shared.store);
+    super::metrics::render_role(&mut text, &shared.role, &shared.store);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

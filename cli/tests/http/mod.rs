@@ -8,9 +8,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_assocstore");
 
@@ -27,8 +28,23 @@ impl Server {
     /// Starts `assocstore serve --listen 127.0.0.1:0` with `args` and waits
     /// for its `listening on` line.
     pub(crate) fn start(args: &[&str]) -> Server {
+        Server::spawn("serve", args)
+    }
+
+    /// Starts `assocstore follow --nats <url> --data <dir> <extra>` on a
+    /// free port.
+    pub(crate) fn follow(url: &str, dir: &Path, extra: &[&str]) -> Server {
+        let dir = dir.to_str().expect("UTF-8 path");
+        let mut args = vec!["--nats", url, "--data", dir];
+        args.extend_from_slice(extra);
+        Server::spawn("follow", &args)
+    }
+
+    /// Starts `assocstore <command> --listen 127.0.0.1:0 <args>` and waits
+    /// for its `listening on` line.
+    pub(crate) fn spawn(command: &str, args: &[&str]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args([command, "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -222,4 +238,40 @@ pub(crate) fn setup(server: &Server, kind: &str, mapping: &str, n: i64) -> Strin
         }
     }
     name
+}
+
+/// Four clients creating `per_client` distinct pairs each (of instances
+/// 1..=100 of `a` and `b`), each on a fresh connection, until done or the
+/// server goes away; the ids acknowledged.
+pub(crate) fn write_until_gone(
+    server: &Server,
+    assoc: &str,
+    per_client: i64,
+) -> Vec<thread::JoinHandle<Vec<i64>>> {
+    (0..4i64)
+        .map(|client| {
+            let (addr, assoc) = (server.addr, assoc.to_owned());
+            thread::spawn(move || {
+                let mut ids = Vec::new();
+                for k in 0..per_client {
+                    let pair = client * per_client + k;
+                    let body = json!({"bk_obj_asst_id": assoc, "bk_inst_id": pair / 100 + 1,
+                        "bk_asst_inst_id": pair % 100 + 1})
+                    .to_string();
+                    let Ok((200, text)) = request(
+                        addr,
+                        "POST",
+                        "/api/c/compapi/v2/cc/add_instance_association/",
+                        body.as_bytes(),
+                    ) else {
+                        break;
+                    };
+                    let env: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(env["result"], true, "{env}");
+                    ids.push(env["data"]["id"].as_i64().unwrap());
+                }
+                ids
+            })
+        })
+        .collect()
 }
