@@ -42,6 +42,14 @@ fn nats_server() -> PathBuf {
     panic!("nats-server not found: install it (apt-get install nats-server; .ci/run does)");
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A `nats-server -js` on a loopback port, storing under `dir`.
 struct Nats {
     child: Child,
@@ -51,12 +59,7 @@ struct Nats {
 
 impl Nats {
     fn start(dir: &Path) -> Nats {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Nats::start_on(dir, port)
+        Nats::start_on(dir, free_port())
     }
 
     fn start_on(dir: &Path, port: u16) -> Nats {
@@ -67,6 +70,36 @@ impl Nats {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nats-server");
+        Nats::wait_listening(child, port, dir)
+    }
+
+    /// Node `i` of three routed to each other (`ports[j]` client ports,
+    /// `routes[j]` cluster ports).
+    fn node(dir: &Path, i: usize, ports: [u16; 3], routes: [u16; 3]) -> Nats {
+        let others: Vec<String> = (0..3)
+            .filter(|&j| j != i)
+            .map(|j| format!("nats://127.0.0.1:{}", routes[j]))
+            .collect();
+        let child = Command::new(nats_server())
+            .args(["-js", "-a", "127.0.0.1", "-p", &ports[i].to_string()])
+            .args([
+                "-n",
+                &format!("node-{i}"),
+                "--cluster_name",
+                "assocstore-test",
+            ])
+            .args(["--cluster", &format!("nats://127.0.0.1:{}", routes[i])])
+            .args(["--routes", &others.join(",")])
+            .arg("-sd")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        Nats::wait_listening(child, ports[i], dir)
+    }
+
+    fn wait_listening(child: Child, port: u16, dir: &Path) -> Nats {
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -355,4 +388,61 @@ fn a_leader_killed_mid_stream_republishes_what_nats_lacked() {
         .collect();
     assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
     assert_eq!(record_events(&c.followers[0]), record_events(&c.leader));
+}
+
+#[test]
+fn a_three_node_nats_cluster_keeps_followers_converging_when_a_node_is_killed() {
+    let root = temp_dir("nats-cluster");
+    let (ports, routes) = (
+        [free_port(), free_port(), free_port()],
+        [free_port(), free_port(), free_port()],
+    );
+    let mut nodes: Vec<Option<Nats>> = (0..3)
+        .map(|i| {
+            Some(Nats::node(
+                &root.join(format!("node-{i}")),
+                i,
+                ports,
+                routes,
+            ))
+        })
+        .collect();
+    let url = ports
+        .iter()
+        .map(|p| format!("nats://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let leader = Server::durable(
+        &root.join("leader"),
+        "immediate",
+        &["--publish", &url, "--replicas", "3", NO_WAIT[0], NO_WAIT[1]],
+    );
+    let assoc = setup(&leader, "run", "n:n", 100);
+    let followers: Vec<Server> = (0..2)
+        .map(|i| Server::follow(&url, &root.join(format!("follower-{i}")), NO_WAIT))
+        .collect();
+    let writers = write_until_gone(&leader, &assoc, writes() / 4);
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        writers.iter().any(|t| !t.is_finished()),
+        "the load ended first"
+    );
+    // A node dies for good; the stream's other two copies carry on.
+    drop(nodes[0].take());
+    let acknowledged: Vec<i64> = writers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(
+        acknowledged.len() as i64,
+        writes() / 4 * 4,
+        "a write was refused"
+    );
+    let want = reads(&leader, &assoc);
+    for (i, f) in followers.iter().enumerate() {
+        caught_up(&leader, f);
+        assert!(reads(f, &assoc) == want, "follower {i} answers differently");
+    }
+    drop((followers, leader, nodes));
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -126,7 +126,8 @@ pub(crate) struct Serve {
     #[command(flatten)]
     pub(crate) http: Http,
     /// Publish every change-feed event to this NATS server's JetStream
-    /// (`nats://HOST:PORT`), for followers (`assocstore follow`).
+    /// (`nats://HOST:PORT`, or the nodes of a cluster separated by
+    /// commas), for followers (`assocstore follow`).
     #[arg(long, value_name = "URL")]
     pub(crate) publish: Option<String>,
     /// The JetStream stream to publish to.
@@ -137,12 +138,17 @@ pub(crate) struct Serve {
         value_name = "NAME"
     )]
     pub(crate) stream: String,
+    /// Copies of the stream a NATS cluster keeps (3 on a 3-node cluster),
+    /// when this leader creates it.
+    #[arg(long, default_value_t = 1, requires = "publish", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) replicas: u8,
 }
 
 /// `assocstore follow`.
 #[derive(Debug, Args)]
 pub(crate) struct Follow {
-    /// The NATS server whose JetStream stream a leader publishes to.
+    /// The NATS server whose JetStream stream a leader publishes to (or
+    /// the nodes of a cluster, separated by commas).
     #[arg(long, value_name = "URL")]
     pub(crate) nats: String,
     /// The stream's name.

@@ -75,13 +75,19 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// Connects to `url` and returns its JetStream context, retrying until it
-/// answers (logging each failure once per `what`).
+/// Connects to `url` (one server, or several separated by commas: the
+/// nodes of a cluster) and returns its JetStream context, retrying until
+/// one answers (logging each failure as `what`).
 pub(crate) async fn connect(url: &str, what: &str) -> async_nats::jetstream::Context {
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     loop {
         match async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(2))
-            .connect(url)
+            .connect(servers.as_slice())
             .await
         {
             Ok(client) => return async_nats::jetstream::new(client),

@@ -22,6 +22,8 @@ const WAIT: Duration = Duration::from_millis(200);
 pub(crate) struct Publisher {
     url: String,
     stream: String,
+    /// Copies of the stream a NATS cluster keeps.
+    replicas: usize,
     /// The position of the last event NATS acknowledged.
     pub(crate) published: AtomicU64,
     /// Set when the feed no longer holds the events after `published`.
@@ -29,10 +31,11 @@ pub(crate) struct Publisher {
 }
 
 impl Publisher {
-    pub(crate) fn new(url: &str, stream: &str) -> Publisher {
+    pub(crate) fn new(url: &str, stream: &str, replicas: usize) -> Publisher {
         Publisher {
             url: url.to_owned(),
             stream: stream.to_owned(),
+            replicas,
             published: AtomicU64::new(0),
             gap_lost: AtomicBool::new(false),
         }
@@ -63,6 +66,7 @@ impl Publisher {
                 subjects: vec![subject.clone()],
                 storage: stream::StorageType::File,
                 duplicate_window: Duration::from_mins(2),
+                num_replicas: self.replicas,
                 ..Default::default()
             })
             .await

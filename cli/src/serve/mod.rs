@@ -90,7 +90,11 @@ pub(crate) fn run_leader(args: &Serve) -> ExitCode {
         Some(builder) => builder.open(),
     };
     let role = match &args.publish {
-        Some(url) => Role::Publisher(replicate::Publisher::new(url, &args.stream)),
+        Some(url) => Role::Publisher(replicate::Publisher::new(
+            url,
+            &args.stream,
+            usize::from(args.replicas),
+        )),
         None => Role::Leader,
     };
     run(store, &args.http, role)
