@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use http::{Server, setup, temp_dir, write_until_gone};
+use http::{Server, acknowledged, load_under_way, record_ids, setup, temp_dir, write_until_gone};
 use serde_json::{Value, json};
 
 /// Watches answer at once: the tests read whole feeds to their end.
@@ -186,19 +186,6 @@ fn reads(server: &Server, assoc: &str) -> Vec<Value> {
     out
 }
 
-/// Every record id of `assoc` the server holds.
-fn ids(server: &Server, assoc: &str) -> Vec<i64> {
-    let all = server.ok(
-        "find_instance_association",
-        &json!({"bk_obj_id": "a", "condition": {"bk_obj_asst_id": assoc}}),
-    );
-    all.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
-
 /// The instance-association events of a store's feed from the start, by
 /// position (each must appear once).
 fn record_events(server: &Server) -> Vec<(String, i64)> {
@@ -312,18 +299,10 @@ fn a_leader_and_two_followers_converge_and_followers_refuse_writes() {
 #[test]
 fn a_follower_killed_mid_stream_resumes_and_applies_nothing_twice() {
     let mut c = Cluster::start("follower-kill", 1);
-    let writers = write_until_gone(&c.leader, &c.assoc, writes() / 4);
-    thread::sleep(Duration::from_millis(100));
-    assert!(
-        writers.iter().any(|t| !t.is_finished()),
-        "the load ended first"
-    );
+    let writers = load_under_way(&c.leader, &c.assoc, writes() / 4);
     let dir = c.root.join("follower-0");
     c.followers.pop().unwrap().kill9();
-    let acknowledged: Vec<i64> = writers
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let acknowledged = acknowledged(writers);
     assert_eq!(acknowledged.len() as i64, writes() / 4 * 4);
     c.followers.push(Server::follow(&c.url(), &dir, NO_WAIT));
     c.converged();
@@ -333,26 +312,18 @@ fn a_follower_killed_mid_stream_resumes_and_applies_nothing_twice() {
 #[test]
 fn nats_killed_mid_stream_loses_nothing_the_leader_acknowledged() {
     let mut c = Cluster::start("nats-kill", 1);
-    let writers = write_until_gone(&c.leader, &c.assoc, writes() / 4);
-    thread::sleep(Duration::from_millis(100));
-    assert!(
-        writers.iter().any(|t| !t.is_finished()),
-        "the load ended first"
-    );
+    let writers = load_under_way(&c.leader, &c.assoc, writes() / 4);
     // The leader goes on acknowledging writes while NATS is down.
     let nats = c.nats.take().unwrap();
     c.nats = Some(nats.kill9_and_restart(Duration::from_millis(300)));
-    let acknowledged: Vec<i64> = writers
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let acknowledged = acknowledged(writers);
     assert_eq!(
         acknowledged.len() as i64,
         writes() / 4 * 4,
         "a write was refused"
     );
     c.converged();
-    let kept = ids(&c.followers[0], &c.assoc);
+    let kept = record_ids(&c.followers[0], &c.assoc);
     assert!(acknowledged.iter().all(|id| kept.contains(id)));
 }
 
@@ -363,10 +334,7 @@ fn a_leader_killed_mid_stream_republishes_what_nats_lacked() {
     thread::sleep(Duration::from_millis(200));
     let leader = std::mem::replace(&mut c.leader, Server::start(&[]));
     leader.kill9();
-    let acknowledged: Vec<i64> = writers
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let acknowledged = acknowledged(writers);
     assert!(
         (acknowledged.len() as i64) < writes() / 4 * 4,
         "the kill came after the load ended"
@@ -381,7 +349,7 @@ fn a_leader_killed_mid_stream_republishes_what_nats_lacked() {
     assert!(other["id"].is_i64());
     assert_eq!(write(&c.leader, "a_connect_b", 10).len(), 40);
     c.converged();
-    let kept = ids(&c.followers[0], &c.assoc);
+    let kept = record_ids(&c.followers[0], &c.assoc);
     let lost: Vec<_> = acknowledged
         .iter()
         .filter(|id| !kept.contains(id))
@@ -421,18 +389,10 @@ fn a_three_node_nats_cluster_keeps_followers_converging_when_a_node_is_killed() 
     let followers: Vec<Server> = (0..2)
         .map(|i| Server::follow(&url, &root.join(format!("follower-{i}")), NO_WAIT))
         .collect();
-    let writers = write_until_gone(&leader, &assoc, writes() / 4);
-    thread::sleep(Duration::from_millis(100));
-    assert!(
-        writers.iter().any(|t| !t.is_finished()),
-        "the load ended first"
-    );
+    let writers = load_under_way(&leader, &assoc, writes() / 4);
     // A node dies for good; the stream's other two copies carry on.
     drop(nodes[0].take());
-    let acknowledged: Vec<i64> = writers
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let acknowledged = acknowledged(writers);
     assert_eq!(
         acknowledged.len() as i64,
         writes() / 4 * 4,

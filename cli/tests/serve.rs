@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use assocstore::Store;
 use assocstore::wire::handle_line;
-use http::{Server, request, setup, temp_dir, write_until_gone};
+use http::{Server, record_ids, request, setup, temp_dir, write_until_gone};
 use serde_json::{Value, json};
 
 const FIXTURE: &str = "tests/fixtures/conformance.jsonl";
@@ -424,16 +424,7 @@ fn sigterm_under_load_then_restart_keeps_every_acknowledged_write() {
         assert_eq!(status.code(), Some(0), "{level}");
         drop(server);
         let restarted = Server::durable(&dir, level, &[]);
-        let all = restarted.ok(
-            "find_instance_association",
-            &json!({"bk_obj_id": "a", "condition": {"bk_obj_asst_id": assoc}}),
-        );
-        let kept: HashSet<i64> = all
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_i64().unwrap())
-            .collect();
+        let kept = record_ids(&restarted, &assoc);
         let lost: Vec<_> = acknowledged
             .iter()
             .filter(|id| !kept.contains(id))
@@ -469,16 +460,7 @@ fn kill_9_under_load_then_restart_keeps_every_acknowledged_write() {
                 "{level}: the kill came after the load ended"
             );
             let restarted = Server::durable(&dir, level, &[]);
-            let all = restarted.ok(
-                "find_instance_association",
-                &json!({"bk_obj_id": "a", "condition": {"bk_obj_asst_id": assoc}}),
-            );
-            let kept: HashSet<i64> = all
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_i64().unwrap())
-                .collect();
+            let kept = record_ids(&restarted, &assoc);
             let lost: Vec<_> = acknowledged
                 .iter()
                 .filter(|id| !kept.contains(id))

@@ -275,3 +275,40 @@ pub(crate) fn write_until_gone(
         })
         .collect()
 }
+
+/// [`write_until_gone`], returning once the writers are 100 ms into
+/// their work (and asserting they are not done yet).
+pub(crate) fn load_under_way(
+    server: &Server,
+    assoc: &str,
+    per_client: i64,
+) -> Vec<thread::JoinHandle<Vec<i64>>> {
+    let writers = write_until_gone(server, assoc, per_client);
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        writers.iter().any(|t| !t.is_finished()),
+        "the load ended first"
+    );
+    writers
+}
+
+/// The ids the writers had acknowledged when they stopped.
+pub(crate) fn acknowledged(writers: Vec<thread::JoinHandle<Vec<i64>>>) -> Vec<i64> {
+    writers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect()
+}
+
+/// Every record id of `assoc` (from model `a`) the server holds.
+pub(crate) fn record_ids(server: &Server, assoc: &str) -> std::collections::HashSet<i64> {
+    let all = server.ok(
+        "find_instance_association",
+        &json!({"bk_obj_id": "a", "condition": {"bk_obj_asst_id": assoc}}),
+    );
+    all.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
