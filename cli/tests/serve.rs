@@ -612,8 +612,15 @@ fn a_watch_from_now_reports_a_commit_made_while_it_waits() {
 
 #[test]
 fn many_waiting_watches_never_starve_other_calls() {
-    let server = Arc::new(Server::start(&["--watch-timeout", "20"]));
-    // More waiting watches than the server lets wait (256).
+    let server = Arc::new(Server::start(&["--watch-timeout", "60"]));
+    let waiting = |server: &Server| {
+        let (_, text) = request(server.addr, "GET", "/metrics", b"").unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("assocstore_watches_waiting "))
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap()
+    };
+    // More watches than the server lets wait (256).
     let watchers: Vec<_> = (0..300)
         .map(|_| {
             let addr = server.addr;
@@ -628,31 +635,33 @@ fn many_waiting_watches_never_starve_other_calls() {
             })
         })
         .collect();
-    thread::sleep(Duration::from_millis(500));
-    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while waiting(&server) < 256 {
+        assert!(Instant::now() < deadline, "the watches never all waited");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // With the most watches waiting that may, other calls still go through.
     for id in 1..=5 {
         server.ok(
             "create_inst",
             &json!({"bk_obj_id": "host", "bk_inst_id": id}),
         );
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "5 creates beside 300 watches took {:?}",
-        started.elapsed()
+    assert_eq!(
+        waiting(&server),
+        256,
+        "the watches stopped waiting before the creates ended"
     );
     let server = Arc::try_unwrap(server).ok().unwrap();
     assert_eq!(server.terminate().code(), Some(0));
-    // A watcher that had not connected before the shutdown (a loaded
-    // machine) finds the door shut; every one that asked was answered.
-    let mut answered = 0;
+    // The ones beyond the cap were answered at once; every answer is 200
+    // (on a loaded machine a waiting one may be cut by the 5 s shutdown
+    // grace instead).
     for w in watchers {
         if let Ok((status, text)) = w.join().unwrap() {
             assert_eq!(status, 200, "{text}");
-            answered += 1;
         }
     }
-    assert!(answered > 256, "only {answered} watches were answered");
 }
 
 #[test]

@@ -152,6 +152,13 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 /// The Prometheus text exposition.
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let mut text = shared.metrics.render(&shared.store);
+    let waiting = super::watch::MAX_WAITING - shared.waiters.available_permits();
+    let _ = write!(
+        text,
+        "# HELP assocstore_watches_waiting resource_watch long polls waiting now (at most {}).\n\
+         # TYPE assocstore_watches_waiting gauge\nassocstore_watches_waiting {waiting}\n",
+        super::watch::MAX_WAITING
+    );
     super::metrics::render_role(&mut text, &shared.role, &shared.store);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
