@@ -161,6 +161,11 @@ pub(crate) struct Follow {
     /// follower can fetch again what a power cut took).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub(crate) durability: Option<Level>,
+    /// Checkpoint whenever the journal passes N bytes (default 64 MiB; a
+    /// follower's journal is about 5 bytes an event, so a smaller value
+    /// shortens the replay of a restart).
+    #[arg(long, value_name = "N")]
+    pub(crate) checkpoint_bytes: Option<u64>,
     #[command(flatten)]
     pub(crate) http: Http,
 }

@@ -107,7 +107,11 @@ pub(crate) fn run_follower(args: &Follow) -> ExitCode {
         Some(Level::Immediate) => Durability::Immediate,
         Some(Level::Eventual) | None => Durability::Eventual,
     };
-    let store = Store::builder().path(&args.data).durability(level).open();
+    let mut builder = Store::builder().path(&args.data).durability(level);
+    if let Some(bytes) = args.checkpoint_bytes {
+        builder = builder.checkpoint_bytes(bytes);
+    }
+    let store = builder.open();
     let role = Role::Follower(replicate::Follower::new(&args.nats, &args.stream));
     run(store, &args.http, role)
 }
