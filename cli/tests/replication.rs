@@ -172,6 +172,11 @@ fn reads(server: &Server, assoc: &str) -> Vec<Value> {
             &json!({"bk_obj_id": "a", "condition": {"bk_obj_asst_id": assoc}}),
         ),
         server.ok("count_instance_associations", &json!({"bk_obj_id": "b"})),
+        server.ok(
+            "search_instance_associations",
+            &json!({"bk_obj_id": "b", "page": {"start": 0, "limit": 500, "sort": "-id"}}),
+        ),
+        json!(http::request(server.addr, "GET", "/digest", b"").unwrap().1),
     ];
     for inst in [1, 37, 100] {
         out.push(server.ok(
@@ -222,7 +227,8 @@ impl Cluster {
         std::fs::create_dir_all(&root).unwrap();
         let nats = Nats::start(&root.join("nats"));
         let leader = Cluster::leader(&root, &nats.url());
-        let assoc = setup(&leader, "run", "n:n", 100);
+        // Sources 1..=writes/100, targets 1..=100 (write_until_gone's pairs).
+        let assoc = setup(&leader, "run", "n:n", (writes() / 100).max(100));
         let followers = (0..followers)
             .map(|i| Server::follow(&nats.url(), &root.join(format!("follower-{i}")), NO_WAIT))
             .collect();
@@ -385,7 +391,7 @@ fn a_three_node_nats_cluster_keeps_followers_converging_when_a_node_is_killed() 
         "immediate",
         &["--publish", &url, "--replicas", "3", NO_WAIT[0], NO_WAIT[1]],
     );
-    let assoc = setup(&leader, "run", "n:n", 100);
+    let assoc = setup(&leader, "run", "n:n", (writes() / 100).max(100));
     let followers: Vec<Server> = (0..2)
         .map(|i| Server::follow(&url, &root.join(format!("follower-{i}")), NO_WAIT))
         .collect();

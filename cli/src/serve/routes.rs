@@ -28,6 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/c/compapi/cc/{api}/", post(call))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/digest", get(digest))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -161,6 +162,17 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     );
     super::metrics::render_role(&mut text, &shared.role, &shared.store);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The store's state digest (`Store::digest`, 16 hex digits): two stores
+/// with the same state, a leader and a caught-up follower say, answer the
+/// same. It reads every record: not for frequent polling.
+async fn digest(State(shared): State<Arc<Shared>>) -> Response {
+    let store = Arc::clone(&shared.store);
+    match tokio::task::spawn_blocking(move || store.digest()).await {
+        Ok(digest) => (StatusCode::OK, format!("{digest:016x}\n")).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+    }
 }
 
 async fn not_found() -> Response {
