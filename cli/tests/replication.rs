@@ -163,6 +163,19 @@ fn caught_up(leader: &Server, follower: &Server) {
     }
 }
 
+/// Waits until NATS has acknowledged everything `leader` committed.
+fn published(leader: &Server) {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while metric(leader, "assocstore_publish_position") < metric(leader, "assocstore_feed_position")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the leader published nothing for 60 s"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The reads every follower must answer as the leader does.
 fn reads(server: &Server, assoc: &str) -> Vec<Value> {
     let mut out = vec![
@@ -392,6 +405,9 @@ fn a_three_node_nats_cluster_keeps_followers_converging_when_a_node_is_killed() 
         &["--publish", &url, "--replicas", "3", NO_WAIT[0], NO_WAIT[1]],
     );
     let assoc = setup(&leader, "run", "n:n", (writes() / 100).max(100));
+    // The three-copy stream exists (which needs all three nodes) before a
+    // node is lost: wait until the setup is published.
+    published(&leader);
     let followers: Vec<Server> = (0..2)
         .map(|i| Server::follow(&url, &root.join(format!("follower-{i}")), NO_WAIT))
         .collect();
